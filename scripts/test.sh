@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The whole test suite (npm test): build, lint, type-check, then vitest inside a throwaway network namespace
+# that holds only loopback, so no test can send a datagram or an IGMP/MLD membership out of a real interface.
+# Multi-host tests build their own namespaces on top (test/harness/netns.ts). Without root it says so and
+# runs the loopback-only part. Ends with the plain line "N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+npm run --silent build
+npx biome check .
+npx tsc -p tsconfig.json --noEmit
+npm run --silent build:web 2>/dev/null || true
+
+mkdir -p .test-results
+report=.test-results/vitest.json
+rm -f "$report"
+export NODE_OPTIONS="${NODE_OPTIONS:-} --unhandled-rejections=strict"
+
+status=0
+if [ "$(id -u)" = 0 ] && command -v ip >/dev/null && ip netns list >/dev/null 2>&1; then
+  bash scripts/netns-gc.sh
+  ns="vmt$$"
+  ip netns add "$ns"
+  trap 'ip netns del "$ns" 2>/dev/null || true' EXIT
+  ip -n "$ns" link set lo up
+  VM_TEST_NETNS="$ns" ip netns exec "$ns" npx vitest run --reporter=default --reporter=json \
+    --outputFile.json="$report" "$@" || status=$?
+else
+  echo "not root (or no iproute2): network namespaces unavailable; running the loopback-only tests" >&2
+  VM_NO_NETNS=1 npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
+fi
+
+if [ -f "$report" ]; then
+  node -e '
+    const r = require(process.argv[1]);
+    const failed = r.numFailedTests + (r.success || r.numFailedTests ? 0 : 1) * 0;
+    const skipped = r.numPendingTests + r.numTodoTests;
+    console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
+  ' "$PWD/$report"
+else
+  echo "0 passed, 1 failed"
+  [ "$status" = 0 ] && status=1
+fi
+exit "$status"
