@@ -9,8 +9,10 @@ bin="$PWD/.cache/bin"
 mkdir -p "$bin"
 export GOFLAGS=-mod=mod
 
-if ! "$bin/helm" version --short 2>/dev/null | grep -q "$HELM_VERSION"; then
+# A helm built by `go install` reports only "v3.19" (no ldflags), so the pinned version is kept in a stamp file.
+if ! grep -qx "$HELM_VERSION" "$bin/.helm-version" 2>/dev/null || ! [ -x "$bin/helm" ]; then
   GOBIN="$bin" go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+  echo "$HELM_VERSION" > "$bin/.helm-version"
 fi
 
 # helm-unittest's go.mod has replace directives, so `go install pkg@version` refuses it: build it as the
