@@ -1,0 +1,57 @@
+/**
+ * /metrics: prom-client renders the per-listener, per-publisher and agent families (plus its process and
+ * Node.js metrics), and the per-service families are appended from the registries by a dedicated serializer.
+ * Nothing is cached between scrapes: each family is read from the library objects when it is rendered, so a
+ * removed listener or a forgotten service is gone from the very next scrape.
+ */
+import { collectDefaultMetrics, type Metric, Registry } from 'prom-client';
+import type { AgentState } from '../state.js';
+import { METRICS, type MetricDef } from './names.js';
+import { SAMPLE_READERS, type SampledFamilyKey, type SampleReader } from './samples.js';
+import { renderServiceSeries, type ServiceSeriesOptions } from './service-series.js';
+
+export interface MetricsHandlerOptions extends ServiceSeriesOptions {
+  /** prom-client's process_* and nodejs_* metrics. */
+  readonly processMetrics: boolean;
+}
+
+export interface MetricsHandler {
+  readonly contentType: string;
+  render(): Promise<string>;
+}
+
+/**
+ * A prom-client metric whose samples are read on every get(): no label set survives from one scrape to the
+ * next, unlike a Gauge whose values stay until someone remembers to remove them.
+ */
+function sampledMetric(def: MetricDef, read: SampleReader, state: AgentState): Metric {
+  return {
+    name: def.name,
+    help: def.help,
+    type: def.type,
+    aggregator: 'sum',
+    get: async () => ({
+      name: def.name,
+      help: def.help,
+      type: def.type,
+      aggregator: 'sum',
+      values: read(state).map((s) => ({ labels: s.labels, value: s.value })),
+    }),
+  } as unknown as Metric;
+}
+
+export function createMetricsHandler(state: AgentState, opts: MetricsHandlerOptions): MetricsHandler {
+  const registry = new Registry();
+  for (const key of Object.keys(SAMPLE_READERS) as SampledFamilyKey[]) {
+    registry.registerMetric(sampledMetric(METRICS[key], SAMPLE_READERS[key], state));
+  }
+  if (opts.processMetrics) collectDefaultMetrics({ register: registry });
+
+  return {
+    contentType: registry.contentType,
+    async render() {
+      const families = await registry.metrics();
+      return families + (await renderServiceSeries(state, opts));
+    },
+  };
+}

@@ -1,0 +1,205 @@
+import { describe, expect, it } from 'vitest';
+import { METRICS } from '../../src/agent/metrics/names.js';
+import { createMetricsHandler } from '../../src/agent/metrics/prometheus.js';
+import { DROP_REASONS } from '../../src/drop-reasons.js';
+import { duplicateSeries, find, parseExposition, promtoolCheck } from './exposition.js';
+import { FakeState } from './fakes.js';
+
+const L = { listener: 'lan', group: '224.1.1.1', port: '5004' };
+
+function scenario() {
+  const state = new FakeState();
+  const lan = state.addListener('lan');
+  lan.stats.packetsReceived = 12;
+  lan.stats.bytesReceived = 1200;
+  lan.stats.accepted = 9;
+  lan.stats.dropped.not_json = 2;
+  lan.stats.dropped.oversize = 1;
+  lan.stats.socketErrors = { ENOBUFS: 3 };
+  lan.stats.callbackErrors = 1;
+  lan.stats.lastReceivedWallMs = 1_700_000_002_250;
+  lan.registry.stats = { discovered: 3, expired: 1, goodbyes: 1, conflicts: 2, refused: 0 };
+  lan.registry.add({
+    type: 'VaultLibrary',
+    name: 'a',
+    addr: '10.0.0.1:8200',
+    version: '1.2.3',
+    lost: 4,
+    ageSeconds: 0.25,
+  });
+  lan.registry.add({ type: 'VaultLibrary', name: 'b', addr: '10.0.0.2:8200', state: 'stale' });
+  lan.registry.add({ type: 'VaultLibrary', name: 'c', addr: '10.0.0.3:8200', state: 'gone' });
+  const pub = state.addPublisher('self');
+  pub.stats = {
+    packetsSent: 5,
+    bytesSent: 500,
+    sendErrors: { ENETUNREACH: 1 },
+    lastSentWallMs: 1_700_000_003_000,
+  };
+  return { state, lan, pub };
+}
+
+async function scrape(state: FakeState, processMetrics = false) {
+  const body = await createMetricsHandler(state, { processMetrics }).render();
+  return { body, exp: parseExposition(body) };
+}
+
+describe('createMetricsHandler', () => {
+  it('exports the listener, publisher and agent families from lifetime totals', async () => {
+    const { state } = scenario();
+    const { exp } = await scrape(state);
+    const value = (name: string, labels: Record<string, string> = {}) => {
+      const hits = find(exp, name, labels);
+      expect(hits, `${name} ${JSON.stringify(labels)}`).toHaveLength(1);
+      return hits[0]?.value;
+    };
+    expect(value(METRICS.receivedPackets.name, L)).toBe(12);
+    expect(value(METRICS.receivedBytes.name, L)).toBe(1200);
+    expect(value(METRICS.acceptedPackets.name, L)).toBe(9);
+    expect(value(METRICS.droppedPackets.name, { ...L, reason: 'not_json' })).toBe(2);
+    expect(value(METRICS.receiveErrors.name, { ...L, reason: 'ENOBUFS' })).toBe(3);
+    expect(value(METRICS.receiveErrors.name, { ...L, reason: 'callback' })).toBe(1);
+    expect(value(METRICS.receiveBuffer.name, L)).toBe(425_984);
+    expect(value(METRICS.lastReceived.name, L)).toBe(1_700_000_002.25);
+    expect(value(METRICS.groupMembership.name, { ...L, interface: '127.0.0.1' })).toBe(1);
+    expect(value(METRICS.activeServices.name, L)).toBe(1);
+    expect(value(METRICS.services.name, { ...L, state: 'stale' })).toBe(1);
+    expect(value(METRICS.services.name, { ...L, state: 'gone' })).toBe(1);
+    expect(value(METRICS.servicesDiscovered.name, L)).toBe(3);
+    expect(value(METRICS.servicesExpired.name, { ...L, reason: 'goodbye' })).toBe(1);
+    expect(value(METRICS.serviceConflicts.name, L)).toBe(2);
+    const P = { publisher: 'self', group: '224.1.1.1', port: '5004' };
+    expect(value(METRICS.sentPackets.name, P)).toBe(5);
+    expect(value(METRICS.sentBytes.name, P)).toBe(500);
+    expect(value(METRICS.sendErrors.name, { ...P, reason: 'ENETUNREACH' })).toBe(1);
+    expect(value(METRICS.lastSent.name, P)).toBe(1_700_000_003);
+    expect(value(METRICS.buildInfo.name, { version: '0.1.0-test', nodejs_version: process.version })).toBe(1);
+    expect(value(METRICS.configReloadSuccessful.name)).toBe(1);
+    expect(value(METRICS.configReloads.name, { result: 'failure' })).toBe(0);
+  });
+
+  it('exports every drop reason from the first scrape, zeros included, so rate() works at once', async () => {
+    const state = new FakeState();
+    state.addListener('lan');
+    const { exp } = await scrape(state);
+    const reasons = find(exp, METRICS.droppedPackets.name, L).map((s) => s.labels.reason);
+    expect(reasons.sort()).toEqual([...DROP_REASONS].sort());
+  });
+
+  it('exports up services as 1 and stale ones as 0, and leaves goodbye services out', async () => {
+    const { state } = scenario();
+    const { exp } = await scrape(state);
+    const up = find(exp, METRICS.serviceUp.name, L);
+    expect(up.map((s) => [s.labels.service_name, s.value])).toEqual([
+      ['a', 1],
+      ['b', 0],
+    ]);
+    expect(find(exp, METRICS.serviceLastSeen.name, { service_name: 'a' })[0]?.value).toBe(1_700_000_001.5);
+    expect(find(exp, METRICS.serviceInfo.name, { service_name: 'a' })[0]?.labels.version).toBe('1.2.3');
+    expect(find(exp, METRICS.serviceLost.name, { service_name: 'a' })[0]?.value).toBe(4);
+    expect(find(exp, METRICS.serviceAge.name, { service_name: 'a' })[0]?.value).toBe(0.25);
+    // No sender timestamp, no age series (rather than a made-up 0).
+    expect(find(exp, METRICS.serviceAge.name, { service_name: 'b' })).toHaveLength(0);
+    expect(exp.samples.filter((s) => s.labels.service_name === 'c')).toHaveLength(0);
+  });
+
+  it('drops the series of a forgotten service and of a removed listener at the next scrape', async () => {
+    const { state, lan } = scenario();
+    const before = await scrape(state);
+    expect(find(before.exp, METRICS.serviceUp.name, { service_name: 'b' })).toHaveLength(1);
+    lan.registry.records.delete('VaultLibrary\u000010.0.0.2:8200');
+    const after = await scrape(state);
+    expect(find(after.exp, METRICS.serviceUp.name, { service_name: 'b' })).toHaveLength(0);
+    expect(find(after.exp, METRICS.serviceUp.name, { service_name: 'a' })).toHaveLength(1);
+
+    state.listenerEntries.delete('lan');
+    const gone = await scrape(state);
+    expect(gone.exp.samples.filter((s) => s.labels.listener === 'lan')).toEqual([]);
+  });
+
+  it('caps per-service series per listener, keeps up services first and counts the rest', async () => {
+    const state = new FakeState(3);
+    const lan = state.addListener('lan');
+    for (let i = 0; i < 3; i++)
+      lan.registry.add({ type: 'T', name: `stale${i}`, addr: `10.0.1.${i}:1`, state: 'stale' });
+    for (let i = 0; i < 2; i++) lan.registry.add({ type: 'T', name: `up${i}`, addr: `10.0.2.${i}:1` });
+    lan.registry.add({ type: 'T', name: 'bye', addr: '10.0.3.1:1', state: 'gone' });
+    const other = state.addListener('other', '224.1.1.2');
+    other.registry.add({ type: 'T', name: 'x', addr: '10.0.4.1:1' });
+    const { exp } = await scrape(state);
+    const names = find(exp, METRICS.serviceUp.name, L).map((s) => s.labels.service_name);
+    expect(names.sort()).toEqual(['stale0', 'up0', 'up1']);
+    expect(find(exp, METRICS.serviceSeriesDropped.name, L)[0]?.value).toBe(2);
+    expect(find(exp, METRICS.serviceUp.name, { listener: 'other' })).toHaveLength(1);
+    expect(find(exp, METRICS.serviceSeriesDropped.name, { listener: 'other' })[0]?.value).toBe(0);
+  });
+
+  it('passes promtool check metrics with no duplicate series, process metrics included', async () => {
+    const { state } = scenario();
+    state
+      .addListener('second', '239.255.0.1', 6000)
+      .registry.add({ type: 'VaultLibrary', name: 'a', addr: '10.0.0.1:8200' });
+    const { body, exp } = await scrape(state, true);
+    expect(find(exp, 'process_cpu_seconds_total')).toHaveLength(1);
+    expect(find(exp, 'nodejs_eventloop_lag_seconds')).toHaveLength(1);
+    expect(duplicateSeries(exp)).toEqual([]);
+    const check = promtoolCheck(body);
+    // prom-client's own nodejs_active_*_total gauges are the only lint findings (exit 3); a format error
+    // would exit 1, and none of this project's metrics may appear in the findings.
+    const findings = check.output.trim().split('\n');
+    expect(findings.every((l) => /^nodejs_active_\w+_total non-counter metrics/.test(l))).toBe(true);
+    expect(check.status).toBe(3);
+    const own = promtoolCheck((await scrape(state, false)).body);
+    expect(own.output).toBe('');
+    expect(own.status).toBe(0);
+  });
+
+  it('leaves process metrics out when disabled', async () => {
+    const { exp } = await scrape(scenario().state, false);
+    expect(exp.samples.filter((s) => s.name.startsWith('process_') || s.name.startsWith('nodejs_'))).toEqual(
+      [],
+    );
+  });
+
+  it('keeps hostile service strings intact and the exposition valid', async () => {
+    const state = new FakeState();
+    const lan = state.addListener('la"n\\\n');
+    const hostile = [
+      'nul\u0000byte',
+      '\u001b[31mred\u001b[0m',
+      'quote" back\\slash',
+      'new\nline\r\ttab',
+      'lone \ud800 surrogate',
+      'low \udc00 first',
+      '}{"=,',
+      '__proto__',
+      '😀 emoji',
+    ];
+    hostile.forEach((name, i) => {
+      lan.registry.add({ type: name, name, addr: `${name}:${i}`, version: name, ageSeconds: i });
+    });
+    lan.stats.socketErrors = { 'E"\n\\': 1 };
+    const { body, exp } = await scrape(state, false);
+    const check = promtoolCheck(body);
+    expect(check.output).toBe('');
+    expect(check.status).toBe(0);
+    expect(duplicateSeries(exp)).toEqual([]);
+    const exported = find(exp, METRICS.serviceInfo.name).map((s) => s.labels);
+    const expected = [...hostile];
+    expected[4] = 'lone \ufffd surrogate';
+    expected[5] = 'low \ufffd first';
+    expect(exported.map((l) => l.service_name)).toEqual(expected);
+    expect(exported.map((l) => l.version)).toEqual(expected);
+    expect(exported.every((l) => l.listener === 'la"n\\\n')).toBe(true);
+  });
+
+  it('never resets counters on a scrape and reads new totals each time', async () => {
+    const { state, lan } = scenario();
+    const handler = createMetricsHandler(state, { processMetrics: false });
+    await handler.render();
+    lan.stats.packetsReceived += 5;
+    const exp = parseExposition(await handler.render());
+    expect(find(exp, METRICS.receivedPackets.name, L)[0]?.value).toBe(17);
+    expect(handler.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
+  });
+});
