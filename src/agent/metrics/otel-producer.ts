@@ -1,0 +1,150 @@
+/**
+ * The agent's OpenTelemetry data, produced fresh at every collection from the same readers as /metrics.
+ *
+ * Why a MetricProducer and not observable instruments: the SDK keeps exporting every attribute set an
+ * observable callback ever reported (opentelemetry-js#4096), so a forgotten service or a removed listener
+ * would be exported with its last value forever. A producer hands the reader complete data points each time;
+ * what is not in the registry any more is simply not in the export. It also bypasses the SDK's per-instrument
+ * cardinality limit (2,000 series, then an overflow series), which the per-service families would exceed.
+ */
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { type Attributes, type HrTime, ValueType } from '@opentelemetry/api';
+import { emptyResource } from '@opentelemetry/resources';
+import {
+  AggregationTemporality,
+  type CollectionResult,
+  type DataPoint,
+  DataPointType,
+  type MetricData,
+  type MetricProducer,
+} from '@opentelemetry/sdk-metrics';
+import type { AgentState } from '../state.js';
+import { wellFormed } from './escape.js';
+import { METRICS, type MetricDef } from './names.js';
+import { otelName, otelUnit } from './otel-names.js';
+import { listenerLabels, SAMPLE_READERS, type Sample, type SampledFamilyKey } from './samples.js';
+import { selectServices } from './service-select.js';
+
+export const SCOPE_NAME = 'vault-multicast-agent';
+
+function toHrTime(ms: number): HrTime {
+  const seconds = Math.floor(ms / 1000);
+  return [seconds, Math.round((ms - seconds * 1000) * 1e6)];
+}
+
+function valueType(def: MetricDef): ValueType {
+  return /_seconds(_total)?$/.test(def.name) ? ValueType.DOUBLE : ValueType.INT;
+}
+
+function metricData(def: MetricDef, points: DataPoint<number>[]): MetricData {
+  const descriptor = {
+    name: otelName(def),
+    description: def.help,
+    unit: otelUnit(def),
+    valueType: valueType(def),
+  };
+  if (def.type === 'counter') {
+    return {
+      descriptor,
+      aggregationTemporality: AggregationTemporality.CUMULATIVE,
+      dataPointType: DataPointType.SUM,
+      isMonotonic: true,
+      dataPoints: points,
+    };
+  }
+  return {
+    descriptor,
+    aggregationTemporality: AggregationTemporality.CUMULATIVE,
+    dataPointType: DataPointType.GAUGE,
+    dataPoints: points,
+  };
+}
+
+export interface ProducerOptions {
+  /** Services turned into data points between two yields to the event loop. */
+  readonly yieldEvery?: number;
+}
+
+export class AgentMetricProducer implements MetricProducer {
+  readonly #state: AgentState;
+  readonly #yieldEvery: number;
+
+  constructor(state: AgentState, opts: ProducerOptions = {}) {
+    this.#state = state;
+    this.#yieldEvery = Math.max(1, opts.yieldEvery ?? 2000);
+  }
+
+  async collect(): Promise<CollectionResult> {
+    const state = this.#state;
+    const nowMs = Date.now();
+    const now = toHrTime(nowMs);
+    // Cumulative sums count from the agent's start (a listener re-created by a reload restarts at zero,
+    // which back ends read as a counter reset, as they do for a process restart).
+    const start = toHrTime(state.startedWallMs);
+    const point = (def: MetricDef, attributes: Attributes, value: number): DataPoint<number> => ({
+      startTime: def.type === 'counter' ? start : now,
+      endTime: now,
+      attributes,
+      value,
+    });
+    const fromSamples = (def: MetricDef, samples: Sample[]) =>
+      metricData(
+        def,
+        samples.map((s) => point(def, s.labels, s.value)),
+      );
+
+    const metrics: MetricData[] = [];
+    for (const key of Object.keys(SAMPLE_READERS) as SampledFamilyKey[]) {
+      const samples = SAMPLE_READERS[key](state);
+      if (samples.length > 0) metrics.push(fromSamples(METRICS[key], samples));
+    }
+
+    const omitted: DataPoint<number>[] = [];
+    const up: DataPoint<number>[] = [];
+    const lastSeen: DataPoint<number>[] = [];
+    const info: DataPoint<number>[] = [];
+    const age: DataPoint<number>[] = [];
+    const lost: DataPoint<number>[] = [];
+    let sinceYield = 0;
+    for (const entry of state.listeners()) {
+      const base = listenerLabels(entry);
+      const { records, omitted: count } = selectServices(entry, state.maxServiceSeries);
+      omitted.push(point(METRICS.serviceSeriesDropped, base, count));
+      for (const rec of records) {
+        if (++sinceYield >= this.#yieldEvery) {
+          sinceYield = 0;
+          await nextTurn();
+        }
+        const attrs: Attributes = {
+          ...base,
+          service_type: wellFormed(rec.type),
+          service_name: wellFormed(rec.name),
+          address: wellFormed(rec.addr),
+        };
+        up.push(point(METRICS.serviceUp, attrs, rec.state === 'up' ? 1 : 0));
+        lastSeen.push(point(METRICS.serviceLastSeen, attrs, rec.lastSeenWallMs / 1000));
+        info.push(point(METRICS.serviceInfo, { ...attrs, version: wellFormed(rec.version ?? '') }, 1));
+        if (rec.ageSeconds !== undefined) age.push(point(METRICS.serviceAge, attrs, rec.ageSeconds));
+        lost.push(point(METRICS.serviceLost, attrs, rec.lost));
+      }
+    }
+    const perService: [MetricDef, DataPoint<number>[]][] = [
+      [METRICS.serviceSeriesDropped, omitted],
+      [METRICS.serviceUp, up],
+      [METRICS.serviceLastSeen, lastSeen],
+      [METRICS.serviceInfo, info],
+      [METRICS.serviceAge, age],
+      [METRICS.serviceLost, lost],
+    ];
+    for (const [def, points] of perService) if (points.length > 0) metrics.push(metricData(def, points));
+
+    return {
+      // The reader keeps the MeterProvider's resource and takes only the scope metrics from here.
+      resourceMetrics: {
+        resource: emptyResource(),
+        scopeMetrics: [{ scope: { name: SCOPE_NAME, version: state.version }, metrics }],
+      },
+      errors: [],
+    };
+  }
+}

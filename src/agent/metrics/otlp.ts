@@ -1,0 +1,55 @@
+/**
+ * OTLP/HTTP (JSON) export of the agent's metrics: an sdk-metrics MeterProvider whose periodic reader also
+ * collects from AgentMetricProducer, so every export is built from the registries at that moment.
+ */
+import {
+  AggregationTemporalityPreference,
+  OTLPMetricExporter,
+} from '@opentelemetry/exporter-metrics-otlp-http';
+import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
+import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import type { OtlpConfig } from '../config/types.js';
+import type { AgentState } from '../state.js';
+import { AgentMetricProducer, SCOPE_NAME } from './otel-producer.js';
+
+/** The SDK's default per-instrument cardinality limit, past which series fold into an overflow series. */
+const SDK_DEFAULT_CARDINALITY = 2000;
+
+export interface OtlpExport {
+  /** Exports once more, then stops the reader. */
+  shutdown(): Promise<void>;
+  /** Collects and exports now. */
+  forceFlush(): Promise<void>;
+  /** The provider, for instruments an embedding application wants to add to the same export. */
+  readonly meterProvider: MeterProvider;
+}
+
+export function startOtlpExport(state: AgentState, cfg: OtlpConfig): OtlpExport {
+  const exporter = new OTLPMetricExporter({
+    url: cfg.endpoint,
+    headers: { ...cfg.headers },
+    // Cumulative, as Prometheus expects: a counter's value is its lifetime total.
+    temporalityPreference: AggregationTemporalityPreference.CUMULATIVE,
+    timeoutMillis: Math.min(cfg.intervalMs, 30_000),
+  });
+  const reader = new PeriodicExportingMetricReader({
+    exporter,
+    exportIntervalMillis: cfg.intervalMs,
+    exportTimeoutMillis: Math.min(cfg.intervalMs, 30_000),
+    metricProducers: [new AgentMetricProducer(state)],
+    // The per-service families bypass the SDK's aggregation (they come from the producer); instruments added
+    // through meterProvider still get room for one series per exported service rather than 2,000.
+    cardinalityLimits: { default: Math.max(SDK_DEFAULT_CARDINALITY, state.maxServiceSeries + 1) },
+  });
+  const meterProvider = new MeterProvider({
+    resource: defaultResource().merge(
+      resourceFromAttributes({ 'service.name': SCOPE_NAME, 'service.version': state.version }),
+    ),
+    readers: [reader],
+  });
+  return {
+    meterProvider,
+    forceFlush: () => meterProvider.forceFlush(),
+    shutdown: () => meterProvider.shutdown(),
+  };
+}

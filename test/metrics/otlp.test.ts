@@ -1,0 +1,132 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { METRICS } from '../../src/agent/metrics/names.js';
+import { otelName } from '../../src/agent/metrics/otel-names.js';
+import { type OtlpExport, startOtlpExport } from '../../src/agent/metrics/otlp.js';
+import { createMetricsHandler } from '../../src/agent/metrics/prometheus.js';
+import { DROP_REASONS } from '../../src/drop-reasons.js';
+import { find, parseExposition } from './exposition.js';
+import { FakeState } from './fakes.js';
+import { type OtlpReceiver, startOtlpReceiver } from './otlp-receiver.js';
+
+let receiver: OtlpReceiver;
+let exporter: OtlpExport | undefined;
+
+beforeEach(async () => {
+  receiver = await startOtlpReceiver();
+});
+afterEach(async () => {
+  await exporter?.shutdown();
+  exporter = undefined;
+  await receiver.close();
+});
+
+function start(state: FakeState): OtlpExport {
+  // A long interval: exports happen when the test flushes, never on a timer racing the assertions.
+  exporter = startOtlpExport(state, {
+    endpoint: receiver.url,
+    intervalMs: 600_000,
+    headers: { 'x-tenant': 't1' },
+  });
+  return exporter;
+}
+
+async function exportOnce(exp: OtlpExport) {
+  const before = receiver.requests.length;
+  await exp.forceFlush();
+  expect(receiver.requests.length).toBe(before + 1);
+  const last = receiver.requests.at(-1);
+  if (!last) throw new Error('no export received');
+  return last;
+}
+
+describe('startOtlpExport', () => {
+  it('sends JSON over HTTP with the configured headers and names that map onto the Prometheus ones', async () => {
+    const state = new FakeState();
+    const lan = state.addListener('lan');
+    lan.stats.packetsReceived = 7;
+    lan.stats.bytesReceived = 700;
+    lan.registry.add({
+      type: 'VaultLibrary',
+      name: 'a',
+      addr: '10.0.0.1:8200',
+      version: '2.0',
+      ageSeconds: 0.5,
+    });
+    const req = await exportOnce(start(state));
+    expect(req.contentType).toBe('application/json');
+    expect(req.headers['x-tenant']).toBe('t1');
+    expect(req.resource['service.name']).toBe('vault-multicast-agent');
+
+    const received = req.points.find((p) => p.metric === 'vault_multicast_received_packets');
+    expect(received).toMatchObject({ kind: 'sum', monotonic: true, value: 7 });
+    expect(received?.attributes).toEqual({ listener: 'lan', group: '224.1.1.1', port: '5004' });
+    expect(req.points.find((p) => p.metric === 'vault_multicast_received_bytes')?.unit).toBe('By');
+    const up = req.points.filter((p) => p.metric === 'vault_multicast_service_up');
+    expect(up).toHaveLength(1);
+    expect(up[0]).toMatchObject({ kind: 'gauge', value: 1 });
+    expect(up[0]?.attributes.service_name).toBe('a');
+    const info = req.points.find((p) => p.metric === 'vault_multicast_service_info');
+    expect(info?.attributes.version).toBe('2.0');
+    const dropped = req.points.filter((p) => p.metric === 'vault_multicast_dropped_packets');
+    expect(dropped.map((p) => p.attributes.reason).sort()).toEqual([...DROP_REASONS].sort());
+
+    // Every exported OTel name is the Prometheus name, minus _total on counters.
+    const promNames = new Set(Object.values(METRICS).map((d) => d.name));
+    for (const p of req.points) {
+      const prom = p.kind === 'sum' ? `${p.metric}_total` : p.metric;
+      expect(promNames.has(prom), prom).toBe(true);
+    }
+  });
+
+  it('stops exporting a forgotten service and a removed listener (opentelemetry-js#4096), as /metrics does', async () => {
+    const state = new FakeState();
+    const lan = state.addListener('lan');
+    const other = state.addListener('other', '224.1.1.2');
+    lan.registry.add({ type: 'VaultLibrary', name: 'keep', addr: '10.0.0.1:8200' });
+    const doomed = lan.registry.add({ type: 'VaultLibrary', name: 'doomed', addr: '10.0.0.2:8200' });
+    other.registry.add({ type: 'VaultLibrary', name: 'elsewhere', addr: '10.0.0.3:8200' });
+    const exp = start(state);
+    const metrics = createMetricsHandler(state, { processMetrics: false });
+    const upNames = (points: { metric: string; attributes: Record<string, unknown> }[]) =>
+      points
+        .filter((p) => p.metric === otelName(METRICS.serviceUp))
+        .map((p) => p.attributes.service_name)
+        .sort();
+
+    expect(upNames((await exportOnce(exp)).points)).toEqual(['doomed', 'elsewhere', 'keep']);
+
+    // Expired: still exported, as 0, during retention.
+    doomed.state = 'stale';
+    const stale = await exportOnce(exp);
+    expect(
+      stale.points.find((p) => p.attributes.service_name === 'doomed' && p.metric.endsWith('service_up'))
+        ?.value,
+    ).toBe(0);
+
+    // Forgotten by the registry: gone from both exports.
+    lan.registry.records.delete(doomed.key);
+    const after = await exportOnce(exp);
+    expect(upNames(after.points)).toEqual(['elsewhere', 'keep']);
+    expect(after.points.filter((p) => p.attributes.service_name === 'doomed')).toEqual([]);
+    const prom = parseExposition(await metrics.render());
+    expect(find(prom, METRICS.serviceUp.name, { service_name: 'doomed' })).toEqual([]);
+
+    // A listener removed by a reload takes all its series with it.
+    state.listenerEntries.delete('other');
+    const removed = await exportOnce(exp);
+    expect(removed.points.filter((p) => p.attributes.listener === 'other')).toEqual([]);
+    expect(upNames(removed.points)).toEqual(['keep']);
+  });
+
+  it('exports every service past the SDK default of 2,000 series, without an overflow series', async () => {
+    const state = new FakeState(3000);
+    const lan = state.addListener('lan');
+    for (let i = 0; i < 2500; i++)
+      lan.registry.add({ type: 'T', name: `s${i}`, addr: `10.1.${i >> 8}.${i & 255}:1` });
+    const req = await exportOnce(start(state));
+    const up = req.points.filter((p) => p.metric === otelName(METRICS.serviceUp));
+    expect(up).toHaveLength(2500);
+    expect(req.points.filter((p) => 'otel.metric.overflow' in p.attributes)).toEqual([]);
+    expect(new Set(up.map((p) => p.attributes.service_name)).size).toBe(2500);
+  });
+});
