@@ -1,0 +1,378 @@
+/**
+ * The user-facing YAML shape as zod schemas. Every object is strict (an unknown key is a mistake, usually a
+ * typo, and silently ignoring it would run a different configuration than the one the user wrote); every
+ * default is filled in and every duration becomes milliseconds. Secret files are only named here; load.ts
+ * reads them once the shape is valid.
+ *
+ * Rules that involve more than one value (unique names, signing keys present, auth required off loopback)
+ * run on the whole document after the shape is valid, and report their problems with key paths like the
+ * shape errors, so that the user sees one list.
+ */
+import { z } from 'zod';
+import {
+  DEFAULT_BUFFER_SIZE,
+  DEFAULT_MAX_SERVICES,
+  DEFAULT_MESSAGE,
+  DEFAULT_RECEIVE_BUFFER_BYTES,
+  DEFAULT_RETENTION_SECONDS,
+  DEFAULT_TTL,
+  SERVICE_TIMEOUT_SECONDS,
+} from '../../constants.js';
+import {
+  isLinkScopedV6Group,
+  isLoopbackHost,
+  multicastGroupProblem,
+  parseCidr,
+  parseListen,
+} from './addresses.js';
+import { describe, parseDuration } from './duration.js';
+
+/** Bytes kept free in a datagram for the fields the publisher adds (seq, timestamp, ttl, goodbye, signature). */
+export const ENVELOPE_RESERVE_BYTES = 200;
+export const MAX_ANNOUNCEMENT_BYTES = DEFAULT_BUFFER_SIZE;
+
+function duration(minMs = 0, minText = '0s') {
+  return z.unknown().transform((value, ctx): number => {
+    const parsed = parseDuration(value);
+    if ('error' in parsed) {
+      ctx.addIssue({ code: 'custom', message: parsed.error });
+      return z.NEVER;
+    }
+    if (parsed.ms < minMs) {
+      ctx.addIssue({ code: 'custom', message: `must be at least ${minText}, got ${String(value)}` });
+      return z.NEVER;
+    }
+    return parsed.ms;
+  });
+}
+
+const group = z.string().superRefine((value, ctx) => {
+  const problem = multicastGroupProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const port = z.int().min(1).max(65535);
+
+const name = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[^\s/\p{Cc}]+$/u, { error: 'a name may not contain spaces, slashes or control characters' });
+
+const interfaceList = z.unknown().transform((value, ctx): string[] | 'all' => {
+  if (value === 'all') return 'all';
+  if (typeof value === 'string') {
+    if (value.trim() === '') ctx.addIssue({ code: 'custom', message: 'interface name is empty' });
+    return [value];
+  }
+  if (!Array.isArray(value)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected an interface name or address, a list of them, or "all"; got ${describe(value)}`,
+    });
+    return z.NEVER;
+  }
+  if (value.length === 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'empty list: name at least one interface, write "all", or leave the key out for the default route',
+    });
+  }
+  const seen = new Set<string>();
+  value.forEach((item, i) => {
+    if (typeof item !== 'string' || item.trim() === '') {
+      ctx.addIssue({
+        code: 'custom',
+        path: [i],
+        message: `expected an interface name or address, got ${describe(item)}`,
+      });
+    } else if (item === 'all') {
+      ctx.addIssue({ code: 'custom', path: [i], message: '"all" stands alone: write interfaces: all' });
+    } else if (seen.has(item)) {
+      ctx.addIssue({ code: 'custom', path: [i], message: `interface ${item} is listed twice` });
+    } else seen.add(item);
+  });
+  return value as string[];
+});
+
+/** IPv6 link-scoped groups need one interface named; an address or "all" leaves the link ambiguous. */
+function checkLinkScope(
+  ctx: z.RefinementCtx,
+  groupAddr: string,
+  interfaces: string[] | 'all' | undefined,
+  key: string,
+): void {
+  if (!isLinkScopedV6Group(groupAddr)) return;
+  const one = Array.isArray(interfaces) && interfaces.length === 1 ? interfaces[0] : undefined;
+  if (one === undefined || /^[\d.]+$/.test(one)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: interfaces === undefined ? ['group'] : [key],
+      message: `IPv6 link-scope group ${groupAddr} needs exactly one interface name (e.g. ${key}: eth0)`,
+    });
+  }
+}
+
+const listener = z
+  .strictObject({
+    name: name.optional(),
+    group,
+    port,
+    interfaces: interfaceList.optional(),
+    maxDatagramBytes: z.int().min(1).max(65507).default(DEFAULT_BUFFER_SIZE),
+    receiveBufferBytes: z.int().min(0).max(2_147_483_647).default(DEFAULT_RECEIVE_BUFFER_BYTES),
+    serviceTimeout: duration(1, '1ms').default(SERVICE_TIMEOUT_SECONDS * 1000),
+    retention: duration().default(DEFAULT_RETENTION_SECONDS * 1000),
+    maxServices: z.int().min(1).default(DEFAULT_MAX_SERVICES),
+    typeFilter: z.string().default(''),
+  })
+  .superRefine((l, ctx) => checkLinkScope(ctx, l.group, l.interfaces, 'interfaces'));
+
+const message = z.union([z.string(), z.record(z.string(), z.unknown())], {
+  error: (issue) => `expected a string or a mapping, got ${describe(issue.input)}`,
+});
+
+/** The announcement's size on the wire (before the publisher's own fields). */
+export function messageBytes(m: string | Record<string, unknown>): number {
+  return Buffer.byteLength(typeof m === 'string' ? m : JSON.stringify(m));
+}
+
+const publisher = z
+  .strictObject({
+    name: name.optional(),
+    group,
+    port,
+    interface: interfaceList.optional(),
+    interfaces: interfaceList.optional(),
+    ttl: z.int().min(0).max(255).default(DEFAULT_TTL),
+    interval: duration(100, '100ms').default(2000),
+    message: message.default(DEFAULT_MESSAGE),
+    loopback: z.boolean().default(true),
+    announceTtl: duration(1, '1ms').optional(),
+    sign: z.boolean().optional(),
+  })
+  .superRefine((p, ctx) => {
+    if (p.interface !== undefined && p.interfaces !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['interfaces'],
+        message: 'give either interface or interfaces, not both',
+      });
+      return;
+    }
+    const key = p.interface !== undefined ? 'interface' : 'interfaces';
+    checkLinkScope(ctx, p.group, p.interface ?? p.interfaces, key);
+    const bytes = messageBytes(p.message);
+    const limit = MAX_ANNOUNCEMENT_BYTES - ENVELOPE_RESERVE_BYTES;
+    if (bytes > limit) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['message'],
+        message: `message is ${bytes} bytes as sent; at most ${limit} fit in a ${MAX_ANNOUNCEMENT_BYTES}-byte announcement (${ENVELOPE_RESERVE_BYTES} bytes are kept for sequence, timestamp and signature)`,
+      });
+    }
+  });
+
+const listen = z.string().superRefine((value, ctx) => {
+  const parsed = parseListen(value);
+  if ('error' in parsed) ctx.addIssue({ code: 'custom', message: parsed.error });
+});
+
+const filePath = z.string().min(1, { error: 'file path is empty' });
+
+const http = z.strictObject({
+  listen: listen.default('127.0.0.1:9477'),
+  tls: z.strictObject({ certFile: filePath, keyFile: filePath }).optional(),
+  auth: z
+    .strictObject({
+      tokenFile: filePath.optional(),
+      basic: z.strictObject({ username: z.string().min(1), passwordFile: filePath }).optional(),
+    })
+    .refine((a) => a.tokenFile !== undefined || a.basic !== undefined, {
+      error: 'auth needs tokenFile, basic, or both',
+    })
+    .optional(),
+  enableReload: z.boolean().default(false),
+  enableAdmin: z.boolean().default(false),
+  mutatingRateLimitPerMinute: z.int().min(1).default(10),
+});
+
+const otlp = z.strictObject({
+  endpoint: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
+  interval: duration(1000, '1s').default(15_000),
+  headers: z.record(z.string(), z.string()).default({}),
+});
+
+const metrics = z.strictObject({
+  maxServiceSeries: z.int().min(0).default(10_000),
+  processMetrics: z.boolean().default(true),
+  otlp: otlp.optional(),
+});
+
+const keyId = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, {
+  error: 'a key id is 1 to 64 letters, digits, dots, dashes or underscores',
+});
+
+const cidr = z.string().transform((value, ctx): string => {
+  const parsed = parseCidr(value);
+  if ('error' in parsed) {
+    ctx.addIssue({ code: 'custom', message: parsed.error });
+    return z.NEVER;
+  }
+  return parsed.cidr;
+});
+
+const security = z.strictObject({
+  signing: z
+    .strictObject({
+      mode: z.enum(['off', 'verify-if-signed', 'required']).default('off'),
+      keys: z.array(z.strictObject({ id: keyId, file: filePath })).default([]),
+      replayWindow: duration(1000, '1s').default(30_000),
+    })
+    .prefault({}),
+  allowSources: z.array(cidr).default([]),
+  onLinkOnly: z.boolean().default(false),
+  rateLimit: z
+    .strictObject({
+      perSource: z.number().min(0).default(0),
+      global: z.number().min(0).default(0),
+      maxSources: z.int().min(1).default(4096),
+    })
+    .prefault({}),
+  duplicateWindow: duration().default(0),
+});
+
+export function defaultListenerName(g: string, p: number): string {
+  return g.includes(':') ? `[${g}]:${p}` : `${g}:${p}`;
+}
+
+export function defaultPublisherName(g: string, p: number, index: number): string {
+  return `${defaultListenerName(g, p)}:${index}`;
+}
+
+type Named = { name?: string | undefined; group: string; port: number };
+
+function checkUniqueNames(
+  ctx: z.RefinementCtx,
+  list: 'listeners' | 'publishers',
+  items: readonly Named[],
+  nameOf: (item: Named, i: number) => string,
+): void {
+  const first = new Map<string, number>();
+  items.forEach((item, i) => {
+    const n = nameOf(item, i);
+    const earlier = first.get(n);
+    if (earlier === undefined) {
+      first.set(n, i);
+      return;
+    }
+    const other = items[earlier]!;
+    ctx.addIssue({
+      code: 'custom',
+      path: item.name === undefined ? [list, i] : [list, i, 'name'],
+      message:
+        item.name === undefined && other.name === undefined
+          ? `default name "${n}" is also that of ${list}[${earlier}]; give each a distinct name`
+          : `name "${n}" is already used by ${list}[${earlier}]; names must be unique`,
+    });
+  });
+}
+
+export const configSchema = z
+  .strictObject({
+    http: http.prefault({}),
+    log: z.strictObject({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info') }).prefault({}),
+    metrics: metrics.prefault({}),
+    security: security.prefault({}),
+    listeners: z.array(listener).default([]),
+    publishers: z.array(publisher).default([]),
+  })
+  .superRefine((c, ctx) => {
+    if (c.listeners.length === 0 && c.publishers.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: 'nothing to run: add at least one listener or publisher',
+      });
+    }
+    checkUniqueNames(ctx, 'listeners', c.listeners, (l) => l.name ?? defaultListenerName(l.group, l.port));
+    checkUniqueNames(
+      ctx,
+      'publishers',
+      c.publishers,
+      (p, i) => p.name ?? defaultPublisherName(p.group, p.port, i),
+    );
+
+    const { signing } = c.security;
+    if (signing.mode !== 'off' && signing.keys.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['security', 'signing', 'mode'],
+        message: `signing mode ${signing.mode} needs at least one key in security.signing.keys`,
+      });
+    }
+    const ids = new Map<string, number>();
+    signing.keys.forEach((k, i) => {
+      const earlier = ids.get(k.id);
+      if (earlier !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['security', 'signing', 'keys', i, 'id'],
+          message: `key id "${k.id}" is already used by security.signing.keys[${earlier}]`,
+        });
+      } else ids.set(k.id, i);
+    });
+    c.publishers.forEach((p, i) => {
+      if (p.sign === true && signing.keys.length === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['publishers', i, 'sign'],
+          message: 'sign: true needs a key in security.signing.keys',
+        });
+      }
+    });
+
+    const hostPort = parseListen(c.http.listen);
+    const loopback = 'host' in hostPort && isLoopbackHost(hostPort.host);
+    if (!loopback && c.http.auth === undefined) {
+      for (const key of ['enableAdmin', 'enableReload'] as const) {
+        if (!c.http[key]) continue;
+        ctx.addIssue({
+          code: 'custom',
+          path: ['http', key],
+          message: `${key} on ${c.http.listen} would let anyone who reaches it change the agent: protect it with http.auth (tokenFile or basic) or listen on a loopback address such as 127.0.0.1`,
+        });
+      }
+    }
+  })
+  .transform((c) => ({
+    ...c,
+    listeners: c.listeners.map((l) => ({
+      name: l.name ?? defaultListenerName(l.group, l.port),
+      group: l.group,
+      port: l.port,
+      interfaces: l.interfaces,
+      maxDatagramBytes: l.maxDatagramBytes,
+      receiveBufferBytes: l.receiveBufferBytes,
+      serviceTimeoutMs: l.serviceTimeout,
+      retentionMs: l.retention,
+      maxServices: l.maxServices,
+      typeFilter: l.typeFilter,
+    })),
+    publishers: c.publishers.map((p, i) => ({
+      name: p.name ?? defaultPublisherName(p.group, p.port, i),
+      group: p.group,
+      port: p.port,
+      interfaces: p.interface ?? p.interfaces,
+      ttl: p.ttl,
+      intervalMs: p.interval,
+      message: p.message,
+      loopback: p.loopback,
+      announceTtlMs: p.announceTtl,
+      sign: p.sign ?? c.security.signing.keys.length > 0,
+    })),
+  }));
+
+/** The validated shape before secret files are read. */
+export type ParsedConfig = z.output<typeof configSchema>;
