@@ -64,6 +64,8 @@ export class FakeRegistry {
 }
 
 export class FakeListener {
+  group = '224.1.1.1';
+  port = 5004;
   stats: ListenerStats = {
     packetsReceived: 0,
     bytesReceived: 0,
@@ -84,6 +86,8 @@ export class FakeListener {
 }
 
 export class FakePublisher {
+  group = '224.1.1.1';
+  port = 5004;
   stats: PublisherStats = { packetsSent: 0, bytesSent: 0, sendErrors: {}, lastSentWallMs: 0 };
 }
 
