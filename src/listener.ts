@@ -1,0 +1,653 @@
+import type { RemoteInfo, Socket } from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import type { Meter } from '@opentelemetry/api';
+import { type Clock, systemClock } from './clock.js';
+import { decodeAnnouncement } from './codec.js';
+import {
+  DEFAULT_BUFFER_SIZE,
+  DEFAULT_MAX_SERVICES,
+  DEFAULT_MULTICAST_GROUP,
+  DEFAULT_PORT,
+  DEFAULT_RECEIVE_BUFFER_BYTES,
+  DEFAULT_RECONCILE_INTERVAL_MS,
+  DEFAULT_RETENTION_SECONDS,
+  DEFAULT_TIMEOUT,
+  SERVICE_TIMEOUT_SECONDS,
+} from './constants.js';
+import { type DropReason, emptyDropCounts } from './drop-reasons.js';
+import { errorCode, VaultMulticastError } from './errors.js';
+import { Backoff } from './net/backoff.js';
+import './net/dispose.js';
+import {
+  familyOfGroup,
+  type InterfaceSpec,
+  type IpFamily,
+  isMulticastGroup,
+  needsScope,
+  normaliseInterfaces,
+  type ResolvedInterface,
+  resolveInterfaces,
+} from './net/interfaces.js';
+import { MembershipSet } from './net/membership.js';
+import { type ReceiveBufferReport, sizeReceiveBuffer } from './net/receive-buffer.js';
+import { closeSocket, describeSocketError, openSocket } from './net/socket.js';
+import { instrumentListener } from './otel.js';
+import { ServiceRegistry } from './registry.js';
+import type {
+  Announcement,
+  DecodeOptions,
+  DownReason,
+  ListenerStats,
+  MembershipStatus,
+  MetricsSnapshot,
+  ReceiveGuard,
+  ServiceConflict,
+  ServiceRecord,
+  SocketProblem,
+} from './types.js';
+
+export type ListenerCallback = (
+  data: Record<string, unknown>,
+  announcement: Announcement,
+  source: string,
+) => void;
+
+export interface ListenerOptions {
+  group?: string;
+  port?: number;
+  /** Interface names or addresses, a comma-separated list, 'all', or undefined for the kernel's choice. */
+  interfaces?: InterfaceSpec;
+  /** The original's socket timeout in seconds; kept for API compatibility (this listener never polls). */
+  timeout?: number;
+  /** Largest datagram accepted, bytes (the original's recvfrom size). */
+  bufferSize?: number;
+  /** SO_RCVBUF to ask the kernel for, bytes. */
+  receiveBufferSize?: number;
+  /** Seconds without an announcement before a service turns stale. */
+  serviceTimeout?: number;
+  /** Seconds a stale or departed service stays listed before it is forgotten. */
+  retention?: number;
+  maxServices?: number;
+  /** Substring a service's `type` must contain (the widget's filter); '' accepts all. */
+  typeFilter?: string;
+  callback?: ListenerCallback;
+  /** Admission checks run on the raw bytes before decoding, in order. */
+  guards?: readonly ReceiveGuard[];
+  reuseAddr?: boolean;
+  /** Milliseconds between passes that re-resolve interfaces and restore lost memberships. */
+  reconcileInterval?: number;
+  clock?: Clock;
+  meter?: Meter;
+}
+
+export interface ListenerEvents {
+  /** The original's `recv_signal`: the announcement's JSON object, its normalised view, the sender's address. */
+  message: [data: Record<string, unknown>, announcement: Announcement, source: string];
+  up: [record: ServiceRecord];
+  update: [record: ServiceRecord];
+  down: [record: ServiceRecord, reason: DownReason];
+  removed: [record: ServiceRecord];
+  conflict: [conflict: ServiceConflict];
+  /** A datagram that was not accepted. Emitted only while someone listens. */
+  drop: [reason: DropReason, source: string, detail: string];
+  /** A socket-level problem (never `error`, so that nobody listening cannot crash the process). */
+  socketError: [problem: SocketProblem];
+  warning: [message: string];
+}
+
+/** `getMetrics()`: the original's keys, then this library's additions (counts since the last reset). */
+export interface ListenerMetrics extends MetricsSnapshot {
+  accepted: number;
+  dropped: Record<DropReason, number>;
+  callback_errors: number;
+  services: { up: number; stale: number; gone: number };
+  discovered: number;
+  expired: number;
+  goodbyes: number;
+  conflicts: number;
+  refused: number;
+  memberships: MembershipStatus[];
+  receive_buffer_bytes: number | undefined;
+  /** Unix seconds of the last datagram received, or null before the first. */
+  last_received_at: number | null;
+}
+
+/** One socket: the shared one bound to the group, or one per interface for link-scope IPv6 groups. */
+interface Receiver {
+  readonly key: string;
+  readonly bindAddress: string;
+  readonly ifindex: number | undefined;
+  readonly socket: Socket;
+  readonly memberships: MembershipSet;
+}
+
+/** What should exist right now: which sockets, bound where, joined on which interfaces. */
+interface PlanEntry {
+  key: string;
+  bindAddress: string | undefined;
+  ifindex: number | undefined;
+  targets: ResolvedInterface[] | undefined;
+  unresolved: ResolvedInterface | undefined;
+}
+
+const SWEEP_INTERVAL_MS = 1000;
+
+interface Baseline {
+  packetsReceived: number;
+  bytesReceived: number;
+  accepted: number;
+  dropped: Record<DropReason, number>;
+  errors: number;
+  callbackErrors: number;
+  discovered: number;
+  expired: number;
+  goodbyes: number;
+  conflicts: number;
+  refused: number;
+}
+
+/**
+ * Receives service announcements on one multicast group and port: the TypeScript form of the original's
+ * VaultMultiListener, plus a service registry with expiry, per-interface memberships that heal themselves,
+ * isolation between groups sharing a port, and counters that exporters read at scrape time.
+ */
+export class VaultMultiListener extends EventEmitter<ListenerEvents> {
+  readonly group: string;
+  readonly port: number;
+  readonly interfaces: 'all' | string[];
+  readonly timeout: number;
+  readonly bufferSize: number;
+  readonly registry: ServiceRegistry;
+  /** Lifetime totals; they only grow (resetMetrics() moves a baseline instead). */
+  readonly stats: ListenerStats;
+
+  private readonly family: IpFamily;
+  private readonly receiveBufferSize: number;
+  private readonly reuseAddr: boolean;
+  private readonly reconcileIntervalMs: number;
+  private readonly clock: Clock;
+  private readonly guards: ReceiveGuard[];
+  private readonly callback: ListenerCallback | undefined;
+  private readonly decodeOptions: DecodeOptions;
+
+  private readonly receivers = new Map<string, Receiver>();
+  private readonly unresolved = new Map<string, MembershipStatus>();
+  private readonly rebuilding = new Set<string>();
+  private readonly backoffs = new Map<string, Backoff>();
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private reconcileTimer: NodeJS.Timeout | undefined;
+  private running = false;
+  private starting: Promise<void> | undefined;
+  private startedMonoMs: number;
+  private baseline: Baseline;
+  private bufferReport: ReceiveBufferReport | undefined;
+  private warnedScope = false;
+
+  constructor(options: ListenerOptions = {}) {
+    super();
+    this.group = options.group ?? DEFAULT_MULTICAST_GROUP;
+    this.port = options.port ?? DEFAULT_PORT;
+    const family = familyOfGroup(this.group);
+    if (family === undefined || !isMulticastGroup(this.group.split('%')[0] ?? '')) {
+      throw new VaultMulticastError(
+        'EINVAL',
+        `group '${this.group}' is not an IPv4 or IPv6 multicast address`,
+      );
+    }
+    if (!Number.isInteger(this.port) || this.port < 1 || this.port > 65535) {
+      throw new VaultMulticastError('EINVAL', `port ${this.port} is not an integer between 1 and 65535`);
+    }
+    this.family = family;
+    this.interfaces = normaliseInterfaces(options.interfaces);
+    this.timeout = options.timeout ?? DEFAULT_TIMEOUT;
+    this.bufferSize = options.bufferSize ?? DEFAULT_BUFFER_SIZE;
+    this.receiveBufferSize = options.receiveBufferSize ?? DEFAULT_RECEIVE_BUFFER_BYTES;
+    this.reuseAddr = options.reuseAddr ?? true;
+    this.reconcileIntervalMs = options.reconcileInterval ?? DEFAULT_RECONCILE_INTERVAL_MS;
+    this.clock = options.clock ?? systemClock;
+    this.guards = [...(options.guards ?? [])];
+    this.callback = options.callback;
+    this.decodeOptions = { maxBytes: this.bufferSize };
+    this.registry = new ServiceRegistry({
+      serviceTimeoutMs: (options.serviceTimeout ?? SERVICE_TIMEOUT_SECONDS) * 1000,
+      retentionMs: (options.retention ?? DEFAULT_RETENTION_SECONDS) * 1000,
+      maxServices: options.maxServices ?? DEFAULT_MAX_SERVICES,
+      typeFilter: options.typeFilter ?? '',
+      clock: this.clock,
+    });
+    this.stats = {
+      packetsReceived: 0,
+      bytesReceived: 0,
+      accepted: 0,
+      dropped: emptyDropCounts(),
+      socketErrors: {},
+      callbackErrors: 0,
+      lastReceivedWallMs: 0,
+    };
+    this.registry.on('up', (rec) => this.safeEmit('up', rec));
+    this.registry.on('update', (rec) => this.safeEmit('update', rec));
+    this.registry.on('down', (rec, reason) => this.safeEmit('down', rec, reason));
+    this.registry.on('removed', (rec) => this.safeEmit('removed', rec));
+    this.registry.on('conflict', (c) => this.safeEmit('conflict', c));
+    this.startedMonoMs = this.clock.monotonicMs();
+    this.baseline = this.currentTotals();
+    if (options.meter) instrumentListener(options.meter, this);
+  }
+
+  /** Binds, joins the group and starts receiving. Rejects with a VaultMulticastError when a bind fails. */
+  start(): Promise<void> {
+    if (this.running) return Promise.resolve();
+    this.starting ??= this.doStart().finally(() => {
+      this.starting = undefined;
+    });
+    return this.starting;
+  }
+
+  private async doStart(): Promise<void> {
+    const plan = this.plan();
+    try {
+      for (const entry of plan) {
+        if (entry.bindAddress === undefined) continue;
+        await this.createReceiver(entry);
+      }
+    } catch (err) {
+      await this.closeAll();
+      throw err;
+    }
+    this.running = true;
+    this.startedMonoMs = this.clock.monotonicMs();
+    this.baseline = this.currentTotals();
+    this.applyMemberships(plan);
+    this.sweepTimer = setInterval(() => this.registry.sweep(), SWEEP_INTERVAL_MS);
+    this.sweepTimer.unref();
+    this.reconcileTimer = setInterval(() => this.reconcile(), this.reconcileIntervalMs);
+    this.reconcileTimer.unref();
+  }
+
+  /** Leaves the group and closes the sockets. `timeout` (seconds) bounds the wait for the sockets to close. */
+  async stop(timeout = this.timeout): Promise<void> {
+    if (this.starting) await this.starting.catch(() => undefined);
+    this.running = false;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.reconcileTimer) clearInterval(this.reconcileTimer);
+    this.sweepTimer = undefined;
+    this.reconcileTimer = undefined;
+    for (const t of this.retryTimers) clearTimeout(t);
+    this.retryTimers.clear();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.closeAll(),
+      new Promise<void>((r) => {
+        timer = setTimeout(r, Math.max(0, timeout * 1000));
+      }),
+    ]);
+    if (timer) clearTimeout(timer);
+  }
+
+  isRunning(): boolean {
+    return this.running;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+
+  /** Group membership per interface, as of the last reconcile pass. */
+  memberships(): MembershipStatus[] {
+    const out: MembershipStatus[] = [];
+    for (const r of this.receivers.values()) out.push(...r.memberships.statuses());
+    for (const s of this.unresolved.values()) out.push({ ...s });
+    return out;
+  }
+
+  /** SO_RCVBUF as the kernel reports it (Linux doubles the request for its bookkeeping), once bound. */
+  get receiveBufferBytes(): number | undefined {
+    return this.bufferReport?.effective;
+  }
+
+  /** Re-resolves interfaces now and restores lost memberships (the timer does this every reconcileInterval). */
+  reconcile(): void {
+    if (!this.running) return;
+    this.applyMemberships(this.plan());
+  }
+
+  getMetrics(): ListenerMetrics {
+    const now = this.currentTotals();
+    const b = this.baseline;
+    const uptime = Math.max(0, (this.clock.monotonicMs() - this.startedMonoMs) / 1000);
+    const received = now.packetsReceived - b.packetsReceived;
+    const dropped = emptyDropCounts();
+    for (const key of Object.keys(dropped) as DropReason[]) dropped[key] = now.dropped[key] - b.dropped[key];
+    const counts = this.registry.counts();
+    return {
+      packets_sent: 0,
+      packets_received: received,
+      bytes_sent: 0,
+      bytes_received: now.bytesReceived - b.bytesReceived,
+      errors: now.errors - b.errors,
+      active_services: counts.up,
+      uptime_seconds: uptime,
+      packets_per_second: uptime > 0 ? received / uptime : 0,
+      accepted: now.accepted - b.accepted,
+      dropped,
+      callback_errors: now.callbackErrors - b.callbackErrors,
+      services: { up: counts.up, stale: counts.stale, gone: counts.gone },
+      discovered: now.discovered - b.discovered,
+      expired: now.expired - b.expired,
+      goodbyes: now.goodbyes - b.goodbyes,
+      conflicts: now.conflicts - b.conflicts,
+      refused: now.refused - b.refused,
+      memberships: this.memberships(),
+      receive_buffer_bytes: this.receiveBufferBytes,
+      last_received_at: this.stats.lastReceivedWallMs > 0 ? this.stats.lastReceivedWallMs / 1000 : null,
+    };
+  }
+
+  /** Zeroes what getMetrics() reports and restarts its uptime; lifetime `stats` keep growing. */
+  resetMetrics(): void {
+    this.baseline = this.currentTotals();
+    this.startedMonoMs = this.clock.monotonicMs();
+  }
+
+  /** The widget's Refresh: forget every service and reset the metrics view. */
+  refresh(): void {
+    this.registry.clear();
+    this.resetMetrics();
+  }
+
+  // The receive path: plain counter bumps, the guards, one decode, one registry update, one emit.
+  private readonly onDatagram = (msg: Buffer, rinfo: RemoteInfo): void => {
+    const stats = this.stats;
+    stats.packetsReceived++;
+    stats.bytesReceived += msg.length;
+    stats.lastReceivedWallMs = Date.now();
+    const guards = this.guards;
+    if (guards.length > 0) {
+      const nowMono = this.clock.monotonicMs();
+      for (let i = 0; i < guards.length; i++) {
+        const reason = (guards[i] as ReceiveGuard).check(msg, rinfo, nowMono);
+        if (reason !== undefined) {
+          this.drop(reason, rinfo.address, (guards[i] as ReceiveGuard).name);
+          return;
+        }
+      }
+    }
+    const result = decodeAnnouncement(msg, this.decodeOptions);
+    if (!result.ok) {
+      this.drop(result.reason, rinfo.address, result.detail);
+      return;
+    }
+    const announcement = result.announcement;
+    const outcome = this.registry.observe(announcement, rinfo.address);
+    if (outcome !== 'accepted') {
+      this.drop(outcome, rinfo.address, announcement.type);
+      return;
+    }
+    stats.accepted++;
+    if (this.callback !== undefined) {
+      try {
+        this.callback(announcement.data, announcement, rinfo.address);
+      } catch {
+        stats.callbackErrors++;
+      }
+    }
+    try {
+      this.emit('message', announcement.data, announcement, rinfo.address);
+    } catch {
+      stats.callbackErrors++;
+    }
+  };
+
+  private drop(reason: DropReason, source: string, detail: string): void {
+    this.stats.dropped[reason]++;
+    if (this.listenerCount('drop') > 0) this.safeEmit('drop', reason, source, detail);
+  }
+
+  /** Emits without letting a throwing handler unwind into socket or timer code. */
+  private safeEmit<K extends keyof ListenerEvents>(event: K, ...args: ListenerEvents[K]): void {
+    try {
+      (this.emit as (e: K, ...a: ListenerEvents[K]) => boolean)(event, ...args);
+    } catch {
+      this.stats.callbackErrors++;
+    }
+  }
+
+  private problem(p: SocketProblem): void {
+    this.stats.socketErrors[p.code] = (this.stats.socketErrors[p.code] ?? 0) + 1;
+    this.safeEmit('socketError', p);
+  }
+
+  private currentTotals(): Baseline {
+    const s = this.stats;
+    const r = this.registry.stats;
+    let errors = s.callbackErrors;
+    for (const [reason, n] of Object.entries(s.dropped)) if (reason !== 'filtered') errors += n;
+    for (const n of Object.values(s.socketErrors)) errors += n;
+    return {
+      packetsReceived: s.packetsReceived,
+      bytesReceived: s.bytesReceived,
+      accepted: s.accepted,
+      dropped: { ...s.dropped },
+      errors,
+      callbackErrors: s.callbackErrors,
+      discovered: r.discovered,
+      expired: r.expired,
+      goodbyes: r.goodbyes,
+      conflicts: r.conflicts,
+      refused: r.refused,
+    };
+  }
+
+  /** Which sockets should exist given the interfaces as they are now. */
+  private plan(): PlanEntry[] {
+    const named = this.interfaces === 'all' || this.interfaces.length > 0;
+    const resolved = named ? resolveInterfaces(this.interfaces, this.family) : undefined;
+    const group = this.group.split('%')[0] ?? this.group;
+    if (!needsScope(group)) {
+      return [
+        { key: '*', bindAddress: this.group, ifindex: undefined, targets: resolved, unresolved: undefined },
+      ];
+    }
+    if (resolved === undefined) {
+      // A link-scope group without an interface: bind the wildcard so it works at all, and say what it costs.
+      if (!this.warnedScope) {
+        this.warnedScope = true;
+        queueMicrotask(() =>
+          this.safeEmit(
+            'warning',
+            `${this.group} is a link-scope group and no interface was named: bound to [::]:${this.port}, so ` +
+              'datagrams of other groups joined on this port are received too; name the interface to isolate it',
+          ),
+        );
+      }
+      return [{ key: '*', bindAddress: '::', ifindex: undefined, targets: undefined, unresolved: undefined }];
+    }
+    return resolved.map((r) => ({
+      key: r.spec,
+      bindAddress: r.error === undefined && r.name !== undefined ? `${group}%${r.name}` : undefined,
+      ifindex: r.ifindex,
+      targets: [r],
+      unresolved: r.error === undefined ? undefined : r,
+    }));
+  }
+
+  private async createReceiver(entry: PlanEntry): Promise<Receiver> {
+    const socket = await openSocket({
+      family: this.family,
+      address: entry.bindAddress,
+      port: this.port,
+      reuseAddr: this.reuseAddr,
+    });
+    this.bufferReport = sizeReceiveBuffer(socket, this.receiveBufferSize);
+    if (this.bufferReport.warning !== undefined) {
+      const warning = this.bufferReport.warning;
+      queueMicrotask(() => this.safeEmit('warning', warning));
+    }
+    const receiver: Receiver = {
+      key: entry.key,
+      bindAddress: entry.bindAddress ?? '',
+      ifindex: entry.ifindex,
+      socket,
+      memberships: new MembershipSet(socket, this.group.split('%')[0] ?? this.group),
+    };
+    socket.on('message', this.onDatagram);
+    socket.on('error', (err) =>
+      this.problem({
+        operation: 'receive',
+        code: errorCode(err),
+        message: describeSocketError(`receive on ${this.where()}`, err),
+        interface: entry.key === '*' ? undefined : entry.key,
+        retryInMs: undefined,
+      }),
+    );
+    socket.on('close', () => {
+      if (this.receivers.get(entry.key) !== receiver) return;
+      this.receivers.delete(entry.key);
+      // Closed under us (not by stop or a rebuild): bring it back.
+      if (this.running) this.scheduleRebuild(entry.key, 'bind', 'socket closed unexpectedly');
+    });
+    this.receivers.set(entry.key, receiver);
+    this.backoffs.get(entry.key)?.reset();
+    return receiver;
+  }
+
+  private where(): string {
+    return this.family === 'IPv6' ? `[${this.group}]:${this.port}` : `${this.group}:${this.port}`;
+  }
+
+  /** Brings sockets and memberships in line with the plan: create, re-create, close, join, leave. */
+  private applyMemberships(plan: PlanEntry[]): void {
+    const keys = new Set(plan.map((p) => p.key));
+    for (const [key, r] of this.receivers) {
+      if (keys.has(key)) continue;
+      this.receivers.delete(key);
+      r.memberships.leaveAll();
+      void closeSocket(r.socket);
+    }
+    for (const key of this.unresolved.keys()) if (!keys.has(key)) this.unresolved.delete(key);
+    for (const entry of plan) {
+      const current = this.receivers.get(entry.key);
+      if (entry.unresolved !== undefined) {
+        this.markUnresolved(entry.unresolved);
+        if (current) {
+          this.receivers.delete(entry.key);
+          void closeSocket(current.socket);
+        }
+        continue;
+      }
+      this.unresolved.delete(entry.key);
+      if (current === undefined || (entry.ifindex !== undefined && current.ifindex !== entry.ifindex)) {
+        // New, or its interface was re-created under the same name: a socket bound to the old index is deaf.
+        if (current) {
+          this.receivers.delete(entry.key);
+          void closeSocket(current.socket);
+        }
+        this.rebuild(entry);
+        continue;
+      }
+      this.join(current, entry.targets);
+    }
+  }
+
+  private markUnresolved(r: ResolvedInterface): void {
+    const previous = this.unresolved.get(r.spec);
+    const status: MembershipStatus = { interface: r.spec, address: undefined, joined: false, error: r.error };
+    this.unresolved.set(r.spec, status);
+    if (previous?.error === r.error) return;
+    this.problem({
+      operation: 'join',
+      code: r.error ?? 'UNKNOWN',
+      message:
+        r.error === 'ENODEV'
+          ? `cannot join ${this.group} on '${r.spec}': no such interface`
+          : `cannot join ${this.group} on '${r.spec}': it has no ${this.family} address`,
+      interface: r.spec,
+      retryInMs: this.reconcileIntervalMs,
+    });
+  }
+
+  private join(receiver: Receiver, targets: ResolvedInterface[] | undefined): void {
+    const before = new Map(receiver.memberships.statuses().map((s) => [s.interface, s]));
+    for (const change of receiver.memberships.reconcile(targets)) {
+      const name = change.status.interface;
+      if (change.outcome === 'failed') {
+        if (before.get(name)?.error === change.status.error) continue;
+        this.problem({
+          operation: 'join',
+          code: change.status.error ?? 'UNKNOWN',
+          message: describeSocketError(
+            `cannot join ${this.group} on '${name}'`,
+            change.error ?? change.status,
+          ),
+          interface: name === 'default' ? undefined : name,
+          retryInMs: this.reconcileIntervalMs,
+        });
+      } else if (change.outcome === 'rejoined') {
+        this.safeEmit(
+          'warning',
+          `membership of ${this.group} on '${name}' was lost (interface changed) and restored`,
+        );
+      }
+    }
+  }
+
+  private rebuild(entry: PlanEntry): void {
+    if (this.rebuilding.has(entry.key)) return;
+    this.rebuilding.add(entry.key);
+    this.createReceiver(entry).then(
+      (r) => {
+        this.rebuilding.delete(entry.key);
+        if (!this.running) {
+          this.receivers.delete(entry.key);
+          void closeSocket(r.socket);
+          return;
+        }
+        this.join(r, entry.targets);
+      },
+      (err: unknown) => {
+        this.rebuilding.delete(entry.key);
+        this.scheduleRebuild(
+          entry.key,
+          'bind',
+          err instanceof Error ? err.message : String(err),
+          errorCode(err),
+        );
+      },
+    );
+  }
+
+  private scheduleRebuild(
+    key: string,
+    operation: SocketProblem['operation'],
+    message: string,
+    code = 'UNKNOWN',
+  ): void {
+    let backoff = this.backoffs.get(key);
+    if (!backoff) {
+      backoff = new Backoff(250, Math.max(1000, this.reconcileIntervalMs * 4));
+      this.backoffs.set(key, backoff);
+    }
+    const delay = backoff.next();
+    this.problem({ operation, code, message, interface: key === '*' ? undefined : key, retryInMs: delay });
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(timer);
+      if (!this.running) return;
+      const entry = this.plan().find((p) => p.key === key);
+      if (entry && entry.unresolved === undefined && !this.receivers.has(key)) this.rebuild(entry);
+    }, delay);
+    timer.unref();
+    this.retryTimers.add(timer);
+  }
+
+  private async closeAll(): Promise<void> {
+    const closing: Promise<void>[] = [];
+    for (const r of this.receivers.values()) {
+      r.memberships.leaveAll();
+      closing.push(closeSocket(r.socket));
+    }
+    this.receivers.clear();
+    this.unresolved.clear();
+    await Promise.all(closing);
+  }
+}

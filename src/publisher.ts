@@ -1,0 +1,580 @@
+import type { Socket } from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import type { Meter } from '@opentelemetry/api';
+import { type Clock, systemClock } from './clock.js';
+import { encodeAnnouncement } from './codec.js';
+import {
+  DEFAULT_BUFFER_SIZE,
+  DEFAULT_JITTER,
+  DEFAULT_MESSAGE,
+  DEFAULT_MULTICAST_GROUP,
+  DEFAULT_PORT,
+  DEFAULT_RECONCILE_INTERVAL_MS,
+  DEFAULT_TIMEOUT,
+  DEFAULT_TTL,
+} from './constants.js';
+import { errorCode, errorMessage, VaultMulticastError } from './errors.js';
+import { Backoff } from './net/backoff.js';
+import './net/dispose.js';
+import {
+  familyOfGroup,
+  type InterfaceSpec,
+  type IpFamily,
+  isMulticastGroup,
+  needsScope,
+  normaliseInterfaces,
+  type ResolvedInterface,
+  resolveInterfaces,
+} from './net/interfaces.js';
+import { jitteredDelay } from './net/jitter.js';
+import { closeSocket, describeSocketError, openSocket } from './net/socket.js';
+import { instrumentPublisher } from './otel.js';
+import type {
+  AnnouncementSigner,
+  MembershipStatus,
+  MetricsSnapshot,
+  PublisherStats,
+  SocketProblem,
+} from './types.js';
+
+export type PublisherMessage = string | Record<string, unknown>;
+
+export interface PublisherOptions {
+  group?: string;
+  port?: number;
+  /** Multicast TTL (IPv4) or hop limit (IPv6). */
+  ttl?: number;
+  /** Seconds between announcements: the original's name for it. `interval` wins when both are given. */
+  timeout?: number;
+  interval?: number;
+  message?: PublisherMessage;
+  /** Interface names or addresses, a comma-separated list, 'all', or undefined for the kernel's choice. */
+  interfaces?: InterfaceSpec;
+  /** Whether this host's own listeners receive the announcements. */
+  loopback?: boolean;
+  /** Fraction of the interval each announcement is moved by at random (0 for a fixed period). */
+  jitter?: number;
+  /** Seconds each announcement stays valid at listeners (the `ttl` extension); omitted when undefined. */
+  announceTtl?: number;
+  /** Send `goodbye: true` on stop() (only for JSON-object messages). */
+  goodbye?: boolean;
+  signer?: AnnouncementSigner;
+  /** Largest datagram this publisher sends, bytes (listeners of the original read 1400). */
+  maxBytes?: number;
+  /** Milliseconds between passes that re-resolve interfaces and re-apply the sending interface. */
+  reconcileInterval?: number;
+  clock?: Clock;
+  meter?: Meter;
+  /** Source of randomness for the jitter (tests pass a fixed one). */
+  random?: () => number;
+}
+
+export interface PublisherEvents {
+  /** One datagram handed to the kernel: its size and the interface it left on ('default': kernel's choice). */
+  sent: [bytes: number, iface: string];
+  socketError: [problem: SocketProblem];
+  warning: [message: string];
+}
+
+export interface PublisherMetrics extends MetricsSnapshot {
+  send_errors: Record<string, number>;
+  /** Sending interfaces and whether the multicast interface is applied on each. */
+  interfaces: MembershipStatus[];
+  /** Unix seconds of the last successful send, or null before the first. */
+  last_sent_at: number | null;
+  seq: number;
+}
+
+/** One sending socket, with its multicast interface. */
+interface Sender {
+  readonly key: string;
+  socket: Socket | undefined;
+  target: ResolvedInterface | undefined;
+  status: MembershipStatus;
+  opening: boolean;
+  readonly backoff: Backoff;
+}
+
+// Send errors after which the sending interface is looked up and applied again.
+const INTERFACE_ERRORS = new Set([
+  'ENODEV',
+  'EADDRNOTAVAIL',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'ENETDOWN',
+  'EINVAL',
+]);
+// Send errors after which the socket itself is replaced.
+const SOCKET_ERRORS = new Set(['EBADF', 'ERR_SOCKET_DGRAM_NOT_RUNNING', 'ENOTSOCK']);
+// A `seq` as long as it will ever get, so the size check at construction holds for every later datagram.
+const LONGEST_SEQ = 1e15;
+
+/**
+ * Announces one message on a multicast group: the TypeScript form of the original's VaultMultiPublisher. The
+ * first announcement leaves at once, then one per interval with jitter, on every configured interface; send
+ * failures are counted and reported and the socket or its interface repaired, and stop() says goodbye.
+ */
+export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
+  readonly group: string;
+  readonly port: number;
+  readonly ttl: number;
+  readonly intervalSeconds: number;
+  readonly interfaces: 'all' | string[];
+  readonly loopback: boolean;
+  readonly jitter: number;
+  readonly maxBytes: number;
+  readonly stats: PublisherStats;
+
+  private readonly family: IpFamily;
+  private readonly announceTtl: number | undefined;
+  private readonly goodbyeOnStop: boolean;
+  private readonly signer: AnnouncementSigner | undefined;
+  private readonly reconcileIntervalMs: number;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly senders = new Map<string, Sender>();
+  private currentMessage: PublisherMessage = DEFAULT_MESSAGE;
+  private isObjectMessage = false;
+  private seq = 0;
+  private running = false;
+  private starting: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private reconcileTimer: NodeJS.Timeout | undefined;
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  private startedMonoMs: number;
+  private baseline = { packets: 0, bytes: 0, errors: 0 };
+  private socketProblems = 0;
+
+  constructor(options: PublisherOptions = {}) {
+    super();
+    this.group = options.group ?? DEFAULT_MULTICAST_GROUP;
+    this.port = options.port ?? DEFAULT_PORT;
+    const family = familyOfGroup(this.group);
+    if (family === undefined || !isMulticastGroup(this.group.split('%')[0] ?? '')) {
+      throw new VaultMulticastError(
+        'EINVAL',
+        `group '${this.group}' is not an IPv4 or IPv6 multicast address`,
+      );
+    }
+    if (!Number.isInteger(this.port) || this.port < 1 || this.port > 65535) {
+      throw new VaultMulticastError('EINVAL', `port ${this.port} is not an integer between 1 and 65535`);
+    }
+    this.family = family;
+    this.ttl = options.ttl ?? DEFAULT_TTL;
+    if (!Number.isInteger(this.ttl) || this.ttl < 0 || this.ttl > 255) {
+      throw new VaultMulticastError('EINVAL', `ttl ${this.ttl} is not an integer between 0 and 255`);
+    }
+    this.intervalSeconds = options.interval ?? options.timeout ?? DEFAULT_TIMEOUT;
+    if (!(this.intervalSeconds > 0) || !Number.isFinite(this.intervalSeconds)) {
+      throw new VaultMulticastError(
+        'EINVAL',
+        `interval ${this.intervalSeconds} is not a positive number of seconds`,
+      );
+    }
+    this.jitter = options.jitter ?? DEFAULT_JITTER;
+    if (!(this.jitter >= 0 && this.jitter < 1)) {
+      throw new VaultMulticastError('EINVAL', `jitter ${this.jitter} is not a fraction in [0, 1)`);
+    }
+    this.interfaces = normaliseInterfaces(options.interfaces);
+    this.loopback = options.loopback ?? true;
+    this.announceTtl = options.announceTtl;
+    this.goodbyeOnStop = options.goodbye ?? true;
+    this.signer = options.signer;
+    this.maxBytes = options.maxBytes ?? DEFAULT_BUFFER_SIZE;
+    this.reconcileIntervalMs = options.reconcileInterval ?? DEFAULT_RECONCILE_INTERVAL_MS;
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
+    this.stats = { packetsSent: 0, bytesSent: 0, sendErrors: {}, lastSentWallMs: 0 };
+    this.updateMessage(options.message ?? DEFAULT_MESSAGE);
+    this.startedMonoMs = this.clock.monotonicMs();
+    if (options.meter) instrumentPublisher(options.meter, this);
+  }
+
+  get message(): PublisherMessage {
+    return this.currentMessage;
+  }
+
+  set message(message: PublisherMessage) {
+    this.updateMessage(message);
+  }
+
+  /**
+   * Replaces the message sent from the next announcement on. Throws VaultMulticastError('EMSGSIZE') when it
+   * would not fit in `maxBytes`, and 'EINVAL' when it cannot be serialised; the old message stays in place.
+   */
+  updateMessage(message: PublisherMessage): void {
+    const isObject =
+      typeof message === 'object' ? message !== null && !Array.isArray(message) : isJsonObject(message);
+    let size: number;
+    try {
+      size = this.encode(message, isObject, { seq: LONGEST_SEQ, goodbye: isObject }).length;
+    } catch (err) {
+      throw new VaultMulticastError('EINVAL', `message cannot be encoded: ${errorMessage(err)}`, {
+        cause: err,
+      });
+    }
+    if (size > this.maxBytes) {
+      throw new VaultMulticastError(
+        'EMSGSIZE',
+        `message is ${size} bytes on the wire (with extensions${this.signer ? ' and signature' : ''}), over the ` +
+          `${this.maxBytes}-byte limit: listeners read at most ${this.maxBytes} bytes per datagram`,
+      );
+    }
+    this.currentMessage = typeof message === 'object' ? { ...message } : message;
+    this.isObjectMessage = isObject;
+  }
+
+  /** Opens the sockets and sends the first announcement at once, then one per interval. */
+  start(): Promise<void> {
+    if (this.running) return Promise.resolve();
+    this.starting ??= this.doStart().finally(() => {
+      this.starting = undefined;
+    });
+    return this.starting;
+  }
+
+  private async doStart(): Promise<void> {
+    const targets = this.resolve();
+    try {
+      for (const target of targets) await this.openSender(this.senderFor(target), true);
+    } catch (err) {
+      await this.closeAll();
+      throw err;
+    }
+    this.running = true;
+    this.startedMonoMs = this.clock.monotonicMs();
+    this.reconcileTimer = setInterval(() => this.reconcile(), this.reconcileIntervalMs);
+    this.reconcileTimer.unref();
+    void this.announce();
+    this.scheduleNext();
+  }
+
+  private scheduleNext(): void {
+    // From now, not from the missed deadline: after an event-loop stall one announcement goes out, not a burst.
+    const delay = jitteredDelay(this.intervalSeconds * 1000, this.jitter, this.random);
+    this.timer = setTimeout(() => {
+      if (!this.running) return;
+      void this.announce();
+      this.scheduleNext();
+    }, delay);
+  }
+
+  /** Sends the message once now on every interface; resolves when every send has completed or failed. */
+  announce(): Promise<void> {
+    const bytes = this.encode(this.currentMessage, this.isObjectMessage, { seq: this.seq });
+    this.seq += 1;
+    return this.sendAll(bytes);
+  }
+
+  /** Sends a goodbye (for JSON-object messages), then closes. `timeout` (seconds) bounds the wait. */
+  async stop(timeout = this.intervalSeconds): Promise<void> {
+    if (this.starting) await this.starting.catch(() => undefined);
+    const wasRunning = this.running;
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.reconcileTimer) clearInterval(this.reconcileTimer);
+    this.timer = undefined;
+    this.reconcileTimer = undefined;
+    for (const t of this.retryTimers) clearTimeout(t);
+    this.retryTimers.clear();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((r) => {
+      timer = setTimeout(r, Math.max(0, timeout * 1000));
+    });
+    if (wasRunning && this.goodbyeOnStop && this.isObjectMessage) {
+      const bytes = this.encode(this.currentMessage, true, { seq: this.seq, goodbye: true });
+      this.seq += 1;
+      await Promise.race([this.sendAll(bytes), deadline]);
+    }
+    await Promise.race([this.closeAll(), deadline]);
+    if (timer) clearTimeout(timer);
+  }
+
+  isRunning(): boolean {
+    return this.running;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+
+  /** Sending interfaces and whether each has its multicast interface applied. */
+  interfaceStatus(): MembershipStatus[] {
+    return [...this.senders.values()].map((s) => ({ ...s.status }));
+  }
+
+  getMetrics(): PublisherMetrics {
+    const uptime = Math.max(0, (this.clock.monotonicMs() - this.startedMonoMs) / 1000);
+    const sent = this.stats.packetsSent - this.baseline.packets;
+    return {
+      packets_sent: sent,
+      packets_received: 0,
+      bytes_sent: this.stats.bytesSent - this.baseline.bytes,
+      bytes_received: 0,
+      errors: this.totalErrors() - this.baseline.errors,
+      active_services: 0,
+      uptime_seconds: uptime,
+      packets_per_second: uptime > 0 ? sent / uptime : 0,
+      send_errors: { ...this.stats.sendErrors },
+      interfaces: this.interfaceStatus(),
+      last_sent_at: this.stats.lastSentWallMs > 0 ? this.stats.lastSentWallMs / 1000 : null,
+      seq: this.seq,
+    };
+  }
+
+  /** Zeroes what getMetrics() reports and restarts its uptime; lifetime `stats` keep growing. */
+  resetMetrics(): void {
+    this.baseline = {
+      packets: this.stats.packetsSent,
+      bytes: this.stats.bytesSent,
+      errors: this.totalErrors(),
+    };
+    this.startedMonoMs = this.clock.monotonicMs();
+  }
+
+  /** Re-resolves interfaces now and re-applies each socket's multicast interface (the timer does it too). */
+  reconcile(): void {
+    if (!this.running) return;
+    const targets = this.resolve();
+    const keys = new Set(targets.map((t) => t.spec));
+    for (const [key, s] of this.senders) {
+      if (keys.has(key)) continue;
+      this.senders.delete(key);
+      if (s.socket) void closeSocket(s.socket);
+    }
+    for (const target of targets) {
+      const sender = this.senderFor(target);
+      if (sender.socket === undefined) {
+        if (!sender.opening) void this.openSender(sender, false).catch(() => undefined);
+      } else this.applyInterface(sender);
+    }
+  }
+
+  private totalErrors(): number {
+    let n = this.socketProblems;
+    for (const v of Object.values(this.stats.sendErrors)) n += v;
+    return n;
+  }
+
+  /** Extensions go only into JSON-object messages; any other string is sent as is, like the original. */
+  private encode(
+    message: PublisherMessage,
+    isObject: boolean,
+    ext: { seq: number; goodbye?: boolean },
+  ): Buffer {
+    const bytes = isObject
+      ? encodeAnnouncement(message, {
+          seq: ext.seq,
+          ...(this.announceTtl !== undefined ? { ttl: this.announceTtl } : {}),
+          ...(ext.goodbye ? { goodbye: true } : {}),
+        })
+      : encodeAnnouncement(message);
+    return this.signer ? this.signer.sign(bytes) : bytes;
+  }
+
+  private resolve(): ResolvedInterface[] {
+    if (this.interfaces !== 'all' && this.interfaces.length === 0) {
+      return [{ spec: 'default', name: undefined, ifindex: undefined, address: undefined, error: undefined }];
+    }
+    return resolveInterfaces(this.interfaces, this.family);
+  }
+
+  private senderFor(target: ResolvedInterface): Sender {
+    let sender = this.senders.get(target.spec);
+    if (!sender) {
+      sender = {
+        key: target.spec,
+        socket: undefined,
+        target,
+        status: { interface: target.spec, address: target.address, joined: false, error: target.error },
+        opening: false,
+        backoff: new Backoff(250, Math.max(1000, this.reconcileIntervalMs * 4)),
+      };
+      this.senders.set(target.spec, sender);
+    }
+    sender.target = target;
+    return sender;
+  }
+
+  /** Where datagrams go: link-scope IPv6 groups carry the interface as the destination's scope. */
+  private destination(sender: Sender): string {
+    const group = this.group.split('%')[0] ?? this.group;
+    const name = sender.target?.name;
+    return needsScope(group) && name !== undefined ? `${group}%${name}` : this.group;
+  }
+
+  private async openSender(sender: Sender, initial: boolean): Promise<void> {
+    sender.opening = true;
+    try {
+      const socket = await openSocket({ family: this.family, address: undefined, port: 0, reuseAddr: false });
+      socket.setMulticastTTL(this.ttl);
+      socket.setMulticastLoopback(this.loopback);
+      socket.on('error', (err) => this.problem('send', err, sender.key, undefined));
+      sender.socket = socket;
+      sender.backoff.reset();
+      this.applyInterface(sender);
+    } catch (err) {
+      if (initial) throw err;
+      this.retryOpen(sender, err);
+    } finally {
+      sender.opening = false;
+    }
+  }
+
+  private retryOpen(sender: Sender, err: unknown): void {
+    const delay = sender.backoff.next();
+    this.problem('bind', err, sender.key, delay);
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(timer);
+      if (this.running && this.senders.get(sender.key) === sender && !sender.socket && !sender.opening) {
+        void this.openSender(sender, false);
+      }
+    }, delay);
+    timer.unref();
+    this.retryTimers.add(timer);
+  }
+
+  private applyInterface(sender: Sender): void {
+    const target = sender.target;
+    const socket = sender.socket;
+    if (!socket || !target) return;
+    const previous = sender.status;
+    if (target.error !== undefined) {
+      sender.status = { interface: target.spec, address: undefined, joined: false, error: target.error };
+      if (previous.error !== target.error) {
+        this.problem(
+          'setInterface',
+          Object.assign(
+            new Error(
+              `interface '${target.spec}' ${target.error === 'ENODEV' ? 'does not exist' : `has no ${this.family} address`}`,
+            ),
+            {
+              code: target.error,
+            },
+          ),
+          target.spec,
+          this.reconcileIntervalMs,
+        );
+      }
+      return;
+    }
+    if (target.address === undefined) {
+      sender.status = { interface: target.spec, address: undefined, joined: true, error: undefined };
+      return;
+    }
+    try {
+      socket.setMulticastInterface(target.address);
+      sender.status = { interface: target.spec, address: target.address, joined: true, error: undefined };
+    } catch (err) {
+      const code = errorCode(err);
+      sender.status = { interface: target.spec, address: target.address, joined: false, error: code };
+      if (previous.error !== code) this.problem('setInterface', err, target.spec, this.reconcileIntervalMs);
+    }
+  }
+
+  private sendAll(bytes: Buffer): Promise<void> {
+    const sends: Promise<void>[] = [];
+    for (const sender of this.senders.values()) {
+      const socket = sender.socket;
+      if (!socket) continue;
+      sends.push(
+        new Promise<void>((resolve) => {
+          try {
+            socket.send(bytes, this.port, this.destination(sender), (err) => {
+              if (err) this.sendFailed(sender, err);
+              else this.sendDone(bytes.length, sender.key);
+              resolve();
+            });
+          } catch (err) {
+            this.sendFailed(sender, err);
+            resolve();
+          }
+        }),
+      );
+    }
+    return Promise.all(sends).then(() => undefined);
+  }
+
+  private sendDone(bytes: number, iface: string): void {
+    this.stats.packetsSent++;
+    this.stats.bytesSent += bytes;
+    this.stats.lastSentWallMs = this.clock.wallMs();
+    if (this.listenerCount('sent') > 0) this.safeEmit('sent', bytes, iface);
+  }
+
+  private sendFailed(sender: Sender, err: unknown): void {
+    const code = errorCode(err);
+    this.stats.sendErrors[code] = (this.stats.sendErrors[code] ?? 0) + 1;
+    this.safeEmit('socketError', {
+      operation: 'send',
+      code,
+      message: describeSocketError(`send to ${this.where()} on '${sender.key}'`, err),
+      interface: sender.key === 'default' ? undefined : sender.key,
+      retryInMs: undefined,
+    });
+    if (!this.running) return;
+    if (SOCKET_ERRORS.has(code) && sender.socket) {
+      const old = sender.socket;
+      sender.socket = undefined;
+      void closeSocket(old);
+      this.retryOpen(sender, err);
+    } else if (INTERFACE_ERRORS.has(code)) {
+      // The interface may have been re-created or renumbered: look it up again before the next send.
+      const target = this.resolve().find((t) => t.spec === sender.key);
+      if (target) {
+        sender.target = target;
+        sender.status = { ...sender.status, joined: false, error: code };
+        this.applyInterface(sender);
+      }
+    }
+  }
+
+  private where(): string {
+    return this.family === 'IPv6' ? `[${this.group}]:${this.port}` : `${this.group}:${this.port}`;
+  }
+
+  private problem(
+    operation: SocketProblem['operation'],
+    err: unknown,
+    iface: string,
+    retryInMs: number | undefined,
+  ): void {
+    this.socketProblems++;
+    this.safeEmit('socketError', {
+      operation,
+      code: errorCode(err),
+      message: describeSocketError(`${operation} on '${iface}'`, err),
+      interface: iface === 'default' ? undefined : iface,
+      retryInMs,
+    });
+  }
+
+  private safeEmit<K extends keyof PublisherEvents>(event: K, ...args: PublisherEvents[K]): void {
+    try {
+      (this.emit as (e: K, ...a: PublisherEvents[K]) => boolean)(event, ...args);
+    } catch {
+      // A throwing handler must not unwind into socket callbacks or timers.
+    }
+  }
+
+  private async closeAll(): Promise<void> {
+    const closing: Promise<void>[] = [];
+    for (const s of this.senders.values()) {
+      if (s.socket) closing.push(closeSocket(s.socket));
+      s.socket = undefined;
+    }
+    this.senders.clear();
+    await Promise.all(closing);
+  }
+}
+
+function isJsonObject(text: string): boolean {
+  const t = text.trimStart();
+  if (!t.startsWith('{')) return false;
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === 'object' && v !== null && !Array.isArray(v);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * Publisher and listener on different hosts of one Ethernet segment (namespaces on a bridge), IPv4 and IPv6:
+ * what a user of the library depends on first — announcements cross the wire, services appear and leave.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLan, type Lan, NETNS_AVAILABLE } from '../harness/netns.js';
+import { Probe } from './helpers/probe.js';
+
+const message = (name: string, addr: unknown) => ({ type: 'vault', name, addr, version: '1.2.3' });
+
+describe.skipIf(!NETNS_AVAILABLE)('announcements across a LAN', () => {
+  let lan: Lan;
+  beforeAll(async () => {
+    lan = await createLan({ hosts: 3, ipv6: true });
+  });
+  afterAll(async () => {
+    await lan?.destroy();
+  });
+
+  it('IPv4: a publisher on one host is discovered by a listener on another, then says goodbye', async () => {
+    const [a, b] = lan.hosts;
+    if (!a || !b) throw new Error('hosts missing');
+    const listener = Probe.listen(b, { group: '239.7.7.7', port: 5004, interfaces: 'lan0' });
+    expect((await listener.started()).event).toBe('started');
+    const publisher = Probe.publish(a, {
+      group: '239.7.7.7',
+      port: 5004,
+      interfaces: 'lan0',
+      interval: 0.2,
+      message: message('node-a', `${a.ipv4}:8200`),
+    });
+    expect((await publisher.started()).event).toBe('started');
+    const up = await listener.waitFor((e) => e.event === 'up', 'service up');
+    expect(up).toMatchObject({ type: 'vault', name: 'node-a', addr: `${a.ipv4}:8200`, source: a.ipv4 });
+    await publisher.stop();
+    const down = await listener.waitFor((e) => e.event === 'down', 'goodbye', 1000);
+    expect(down).toMatchObject({ reason: 'goodbye', state: 'gone' });
+    const metrics = (await listener.request('metrics')).metrics as Record<string, number>;
+    expect(metrics.active_services).toBe(0);
+    expect(metrics.packets_received).toBeGreaterThanOrEqual(2);
+    expect(metrics.packets_sent).toBe(0);
+    await listener.stop();
+  });
+
+  it('three hosts: both listeners discover the one publisher', async () => {
+    const [a, b, c] = lan.hosts;
+    if (!a || !b || !c) throw new Error('hosts missing');
+    const listeners = [b, c].map((h) =>
+      Probe.listen(h, { group: '239.7.7.8', port: 5010, interfaces: ['lan0'] }),
+    );
+    for (const l of listeners) expect((await l.started()).event).toBe('started');
+    const publisher = Probe.publish(a, {
+      group: '239.7.7.8',
+      port: 5010,
+      interfaces: a.ipv4,
+      interval: 0.2,
+      message: message('three', [a.ipv4, 9000]),
+    });
+    await publisher.started();
+    for (const l of listeners) {
+      const up = await l.waitFor((e) => e.event === 'up', 'service up');
+      expect(up).toMatchObject({ name: 'three', addr: `${a.ipv4}:9000` });
+    }
+    await publisher.stop();
+    for (const l of listeners) await l.stop();
+  });
+
+  for (const group of ['ff02::7:1', 'ff05::7:2']) {
+    it(`IPv6 ${group}: discovered across the LAN with interface lan0`, async () => {
+      const [a, b] = lan.hosts;
+      if (!a || !b) throw new Error('hosts missing');
+      const listener = Probe.listen(b, { group, port: 5020, interfaces: 'lan0' });
+      expect((await listener.started()).event).toBe('started');
+      const publisher = Probe.publish(a, {
+        group,
+        port: 5020,
+        interfaces: 'lan0',
+        interval: 0.2,
+        message: message('v6', `[${a.ipv6}]:8200`),
+      });
+      expect((await publisher.started()).event).toBe('started');
+      const up = await listener.waitFor((e) => e.event === 'up', 'service up over IPv6');
+      expect(up).toMatchObject({ name: 'v6', addr: `[${a.ipv6}]:8200` });
+      await publisher.stop();
+      await listener.waitFor((e) => e.event === 'down', 'goodbye over IPv6', 1000);
+      await listener.stop();
+    });
+  }
+});
