@@ -1,0 +1,187 @@
+/**
+ * The discovery page: the original's desktop widget as a live web page served by the agent. Everything
+ * arrives over the event stream (snapshot, then service and metrics events) into the store; views are
+ * redrawn at most once per animation frame, and the time columns tick once a second.
+ */
+import type { ListenerAction } from './actions.js';
+import { runListenerAction } from './actions.js';
+import { DetailsPanel } from './details.js';
+import { byId, setText } from './dom.js';
+import { DEFAULT_QUERY, type Query, type SortKey, visibleEntries } from './query.js';
+import { Store } from './store.js';
+import { type ConnectionState, connectStream } from './stream.js';
+import { MAX_ROWS, ServiceTable } from './table.js';
+import { ListenerTabs } from './tabs.js';
+import { setupTheme } from './theme.js';
+import { MetricsTiles } from './tiles.js';
+
+const store = new Store();
+const query: Query = { ...DEFAULT_QUERY };
+
+const banner = byId('banner');
+const connection = byId('connection');
+const summary = byId('summary');
+const message = byId('message');
+const typeFilter = byId<HTMLInputElement>('type-filter');
+const search = byId<HTMLInputElement>('search');
+const showDeparted = byId<HTMLInputElement>('show-departed');
+const agentVersion = byId('agent-version');
+
+function say(text: string, kind: 'ok' | 'error' | 'info' = 'info'): void {
+  message.textContent = text;
+  message.dataset.kind = kind;
+}
+
+const table = new ServiceTable(byId<HTMLTableElement>('services-table'), store, {
+  select: (id) => select(id),
+  sort: (key) => sortBy(key),
+});
+const details = new DetailsPanel(
+  store,
+  (text) => say(text),
+  () => select(undefined),
+);
+const tiles = new MetricsTiles(byId('tiles'), store, (listener, action) => void act(listener, action));
+const tabs = new ListenerTabs(byId('listener-tabs'), 'listener-panel', (listener) => {
+  query.listener = listener;
+  renderAll();
+});
+
+let framePending = false;
+let needAll = false;
+
+/** Coalesces bursts of events into one redraw per frame; metrics alone redraw only the tiles. */
+function schedule(all: boolean): void {
+  needAll ||= all;
+  if (framePending) return;
+  framePending = true;
+  requestAnimationFrame(() => {
+    framePending = false;
+    const all = needAll;
+    needAll = false;
+    if (all) renderAll();
+    else tiles.render(query.listener);
+  });
+}
+
+function renderAll(): void {
+  query.listener = tabs.update(
+    store.listeners.map((l) => l.name),
+    query.listener,
+  );
+  tiles.render(query.listener);
+  const visible = visibleEntries(store.services.values(), query);
+  let up = 0;
+  let stale = 0;
+  let gone = 0;
+  let inListener = 0;
+  for (const e of store.services.values()) {
+    if (query.listener !== '' && e.view.listener !== query.listener) continue;
+    inListener += 1;
+    if (e.view.state === 'up') up += 1;
+    else if (e.view.state === 'stale') stale += 1;
+    else gone += 1;
+  }
+  const empty = !store.status
+    ? 'Connecting to the agent…'
+    : inListener === 0
+      ? 'No services yet — waiting for announcements.'
+      : 'No services match the filters.';
+  table.render(visible, query, store.listeners.length > 1 && query.listener === '', empty);
+  const shown = Math.min(visible.length, MAX_ROWS);
+  const parts = [
+    `${up} up`,
+    `${stale} stale`,
+    `${gone} departed${query.showDeparted || gone === 0 ? '' : ' (hidden)'}`,
+  ];
+  setText(
+    summary,
+    `Showing ${shown} of ${inListener} service${inListener === 1 ? '' : 's'} · ${parts.join(' · ')}` +
+      (visible.length > MAX_ROWS ? ` · first ${MAX_ROWS} rows only, narrow the filters to see the rest` : ''),
+  );
+  details.update();
+  if (store.status) setText(agentVersion, `agent ${store.status.version}`);
+}
+
+function select(id: string | undefined): void {
+  const previous = details.selected;
+  details.show(id === previous ? undefined : id);
+  table.setSelected(details.selected);
+  if (details.selected !== undefined) details.focus();
+  else if (previous !== undefined) table.focusRow(previous);
+}
+
+function sortBy(key: SortKey): void {
+  if (query.sortKey === key)
+    query.sortDirection = query.sortDirection === 'ascending' ? 'descending' : 'ascending';
+  else {
+    query.sortKey = key;
+    query.sortDirection = 'ascending';
+  }
+  renderAll();
+}
+
+async function act(listener: string, action: ListenerAction): Promise<void> {
+  const result = await runListenerAction(listener, action, store.status?.admin ?? 'disabled');
+  say(result.message, result.ok ? 'ok' : 'error');
+  if (result.ok && action === 'refresh') {
+    store.clearListener(listener);
+    renderAll();
+  }
+}
+
+const CONNECTION_TEXT: Record<ConnectionState, string> = {
+  connecting: 'Connecting…',
+  open: 'Live',
+  reconnecting: 'Disconnected',
+};
+
+function setConnection(state: ConnectionState): void {
+  connection.dataset.state = state;
+  setText(connection, CONNECTION_TEXT[state]);
+  banner.hidden = state !== 'reconnecting';
+}
+
+typeFilter.addEventListener('input', () => {
+  query.typeFilter = typeFilter.value;
+  renderAll();
+});
+search.addEventListener('input', () => {
+  query.search = search.value;
+  renderAll();
+});
+showDeparted.addEventListener('change', () => {
+  query.showDeparted = showDeparted.checked;
+  renderAll();
+});
+document.addEventListener('keydown', (ev) => {
+  const target = ev.target;
+  const typing = target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement;
+  if (ev.key === '/' && !typing && !ev.ctrlKey && !ev.metaKey && !ev.altKey) {
+    ev.preventDefault();
+    search.focus();
+  }
+});
+setupTheme(byId<HTMLButtonElement>('theme-toggle'));
+
+connectStream('api/v1/events', {
+  snapshot: (data) => {
+    store.applySnapshot(data);
+    schedule(true);
+  },
+  service: (data) => {
+    store.applyService(data);
+    schedule(true);
+  },
+  metrics: (data) => {
+    store.applyMetrics(data);
+    schedule(false);
+  },
+  state: setConnection,
+});
+
+setInterval(() => {
+  table.tick();
+  details.tick();
+}, 1000);
+renderAll();

@@ -1,0 +1,141 @@
+/**
+ * What the page knows: the agent's status, every service of every listener, and a short history of packet
+ * rates for the sparklines. Fed only by the event stream; a snapshot replaces everything, so a reconnect
+ * can never leave services behind that the agent has forgotten meanwhile.
+ */
+import type {
+  EventStreamMap,
+  ListenerView,
+  MetricsView,
+  PublisherView,
+  ServiceView,
+  StatusView,
+} from '../agent/api-types.js';
+
+/** One service as the page holds it, with the client's monotonic time at which its view arrived. */
+export interface ServiceEntry {
+  /** Unique across listeners: listener name, NUL, the registry's key. */
+  readonly id: string;
+  view: ServiceView;
+  /** performance.now() / 1000 when `view` arrived: `expiresIn` counts down from here. */
+  receivedAt: number;
+  /** Lower-cased text the free-text search looks through. */
+  haystack: string;
+}
+
+/** Samples kept per listener and publisher for the sparkline: one a second, two minutes. */
+export const HISTORY_LENGTH = 120;
+
+export interface RateHistory {
+  /** Packets per second between consecutive metrics events, oldest first. */
+  rates: number[];
+  lastPackets: number | undefined;
+  lastAt: number | undefined;
+}
+
+export function serviceId(view: ServiceView): string {
+  return `${view.listener}\u0000${view.key}`;
+}
+
+function haystackOf(view: ServiceView): string {
+  let data = '';
+  try {
+    data = JSON.stringify(view.data);
+  } catch {
+    // A view that cannot be serialised is still searchable by its named fields.
+  }
+  return [view.type, view.name, view.addr, view.version ?? '', view.source, view.state, view.listener, data]
+    .join('\n')
+    .toLowerCase();
+}
+
+function packetsOf(metrics: MetricsView, kind: 'listener' | 'publisher'): number {
+  return kind === 'listener' ? metrics.packets_received : metrics.packets_sent;
+}
+
+export class Store {
+  status: StatusView | undefined;
+  listeners: ListenerView[] = [];
+  publishers: PublisherView[] = [];
+  readonly services = new Map<string, ServiceEntry>();
+  readonly history = new Map<string, RateHistory>();
+  /** Server wall clock minus client wall clock, seconds (from the metrics events' `at`). */
+  skew = 0;
+  /** Bumped whenever the set of services or one of them changes, so that views know to re-render. */
+  revision = 0;
+
+  constructor(private readonly monoNow: () => number = () => performance.now() / 1000) {}
+
+  /** The agent's wall clock now, Unix seconds, as well as the page can tell. */
+  serverNow(): number {
+    return Date.now() / 1000 + this.skew;
+  }
+
+  clientMono(): number {
+    return this.monoNow();
+  }
+
+  applySnapshot(snapshot: EventStreamMap['snapshot']): void {
+    this.status = snapshot.status;
+    this.listeners = snapshot.status.listeners;
+    this.publishers = snapshot.status.publishers;
+    this.services.clear();
+    for (const view of snapshot.services) this.put(view);
+    // Counters may have been reset or the agent restarted: rates resume from the next sample.
+    for (const h of this.history.values()) {
+      h.lastPackets = undefined;
+      h.lastAt = undefined;
+    }
+    this.revision += 1;
+  }
+
+  applyService(event: EventStreamMap['service']): void {
+    if (event.event === 'removed') this.services.delete(serviceId(event.service));
+    else this.put(event.service);
+    this.revision += 1;
+  }
+
+  applyMetrics(event: EventStreamMap['metrics']): void {
+    this.skew = event.at - Date.now() / 1000;
+    this.listeners = event.listeners;
+    this.publishers = event.publishers;
+    if (this.status) {
+      this.status.listeners = event.listeners;
+      this.status.publishers = event.publishers;
+    }
+    for (const l of event.listeners) this.sample(`listener:${l.name}`, l.metrics, 'listener', event.at);
+    for (const p of event.publishers) this.sample(`publisher:${p.name}`, p.metrics, 'publisher', event.at);
+  }
+
+  /** Forgets the services of one listener at once, as the widget's Refresh cleared its list. */
+  clearListener(listener: string): void {
+    for (const [id, entry] of this.services) if (entry.view.listener === listener) this.services.delete(id);
+    this.revision += 1;
+  }
+
+  rates(kind: 'listener' | 'publisher', name: string): number[] {
+    return this.history.get(`${kind}:${name}`)?.rates ?? [];
+  }
+
+  private put(view: ServiceView): void {
+    const id = serviceId(view);
+    this.services.set(id, { id, view, receivedAt: this.monoNow(), haystack: haystackOf(view) });
+  }
+
+  private sample(id: string, metrics: MetricsView, kind: 'listener' | 'publisher', at: number): void {
+    let h = this.history.get(id);
+    if (!h) {
+      h = { rates: [], lastPackets: undefined, lastAt: undefined };
+      this.history.set(id, h);
+    }
+    const packets = packetsOf(metrics, kind);
+    if (h.lastPackets !== undefined && h.lastAt !== undefined && at > h.lastAt) {
+      // A counter that went down was reset; the packets since then are all we can count.
+      const delta = packets >= h.lastPackets ? packets - h.lastPackets : packets;
+      h.rates.push(delta / (at - h.lastAt));
+      if (h.rates.length > HISTORY_LENGTH) h.rates.splice(0, h.rates.length - HISTORY_LENGTH);
+    }
+    h.lastPackets = packets;
+    h.lastAt = at;
+  }
+}
