@@ -36,7 +36,10 @@ export interface Announcement {
   goodbye: boolean;
   /** Extension: `metrics_port` — the port of the service's Prometheus endpoint on `host`. */
   metricsPort: number | undefined;
-  /** The whole JSON object, keys unknown to this library included (a null-prototype object). */
+  /**
+   * The whole JSON object, keys unknown to this library included, as JSON.parse made it: every key is an own
+   * data property (`__proto__` too, never a prototype). Test unknown keys with `Object.hasOwn`.
+   */
   data: Record<string, unknown>;
 }
 

@@ -1,0 +1,431 @@
+/**
+ * What a listener knows about the services on its group: one record per (type, address), with liveness
+ * driven by a monotonic clock. The Python original only ever added addresses to a set; here a service that
+ * stops announcing goes stale after its TTL, one that says goodbye is gone at once, and both stay visible
+ * (marked down) for a retention window before they are forgotten, so alerts and the web page can show them.
+ *
+ * Cost: `observe()` is O(1) and runs once per accepted datagram. `sweep()` (call it about once a second)
+ * costs O(services that change state) amortised: up services sit in a wheel of one-second buckets keyed by
+ * the time they may expire, and are moved lazily (at most once per TTL) rather than on every announcement;
+ * down services sit in one queue ordered by the time they are forgotten.
+ */
+import { EventEmitter } from 'node:events';
+import { type Clock, systemClock } from './clock.js';
+import { DEFAULT_MAX_SERVICES, DEFAULT_RETENTION_SECONDS, SERVICE_TIMEOUT_SECONDS } from './constants.js';
+import type {
+  Announcement,
+  DownReason,
+  RegistryStats,
+  ServiceConflict,
+  ServiceRecord,
+  ServiceState,
+} from './types.js';
+
+export interface ServiceRegistryOptions {
+  /** Milliseconds without an announcement before a service is stale, unless the announcement has a `ttl`. */
+  serviceTimeoutMs?: number;
+  /** Milliseconds a stale or gone service stays (marked down) before it is forgotten. */
+  retentionMs?: number;
+  /** Services tracked at most, down ones included. */
+  maxServices?: number;
+  /** Only services whose type contains this string are tracked (the widget's filter); '' tracks all. */
+  typeFilter?: string;
+  clock?: Clock;
+}
+
+export type ObserveResult = 'accepted' | 'filtered' | 'service_limit';
+
+export type ServiceRegistryEvents = {
+  /** A service appeared: new, or back after going stale or gone. */
+  up: [record: ServiceRecord];
+  /** An up service announced again (also: a goodbye from an already stale service). */
+  update: [record: ServiceRecord];
+  down: [record: ServiceRecord, reason: DownReason];
+  /** A down service left the registry (retention over, evicted to make room, or clear()). */
+  removed: [record: ServiceRecord];
+  conflict: [conflict: ServiceConflict];
+};
+
+export interface ServiceCounts {
+  up: number;
+  stale: number;
+  gone: number;
+}
+
+/** Registry key of a service: its type and normal address, joined by NUL (which neither can contain). */
+export function serviceKey(type: string, addr: string): string {
+  return `${type}\0${addr}`;
+}
+
+/** Bucket width of the expiry wheel, ms. Any width is exact (buckets are checked entry by entry). */
+const BUCKET_MS = 1000;
+const UNSCHEDULED = Number.NEGATIVE_INFINITY;
+/** A jump in `seq` bigger than this is a sender restarted with another counter, not lost announcements. */
+export const MAX_SEQ_GAP = 100_000;
+
+/** A record plus the registry's bookkeeping, which stays out of what consumers see and serialise. */
+interface Entry {
+  readonly rec: ServiceRecord;
+  /** Wheel bucket holding the entry while up; never later than the bucket of its expiry time. */
+  bucket: number;
+  /** Up services with an explicit name: the set of entries claiming the same type and name. */
+  claim: Set<Entry> | undefined;
+  claimKey: string;
+}
+
+function positive(name: string, value: number, allowZero: boolean): number {
+  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new RangeError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${value}`);
+  }
+  return value;
+}
+
+export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
+  readonly serviceTimeoutMs: number;
+  readonly retentionMs: number;
+  readonly maxServices: number;
+  readonly typeFilter: string;
+  readonly stats: RegistryStats = { discovered: 0, expired: 0, goodbyes: 0, conflicts: 0, refused: 0 };
+
+  readonly #clock: Clock;
+  readonly #entries = new Map<string, Entry>();
+  /** Expiry wheel: bucket number → up entries that may expire in or after that bucket. */
+  readonly #wheel = new Map<number, Set<Entry>>();
+  /** Every bucket below this one has been swept. */
+  #sweptFrom = UNSCHEDULED;
+  /** Stale and gone entries in the order they went down, which is the order they are forgotten. */
+  readonly #down = new Map<string, Entry>();
+  /** `type` NUL `name` → up entries announcing that explicit name. */
+  readonly #claims = new Map<string, Set<Entry>>();
+  readonly #counts: ServiceCounts = { up: 0, stale: 0, gone: 0 };
+
+  constructor(options: ServiceRegistryOptions = {}) {
+    super();
+    this.serviceTimeoutMs = positive(
+      'serviceTimeoutMs',
+      options.serviceTimeoutMs ?? SERVICE_TIMEOUT_SECONDS * 1000,
+      false,
+    );
+    this.retentionMs = positive('retentionMs', options.retentionMs ?? DEFAULT_RETENTION_SECONDS * 1000, true);
+    const max = options.maxServices ?? DEFAULT_MAX_SERVICES;
+    if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`maxServices must be >= 1, got ${max}`);
+    this.maxServices = max;
+    this.typeFilter = options.typeFilter ?? '';
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  /** Services tracked, down ones included. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Services by state (kept up to date as they change, so this is cheap). */
+  counts(): ServiceCounts {
+    return { up: this.#counts.up, stale: this.#counts.stale, gone: this.#counts.gone };
+  }
+
+  get(key: string): ServiceRecord | undefined {
+    return this.#entries.get(key)?.rec;
+  }
+
+  *services(): IterableIterator<ServiceRecord> {
+    for (const entry of this.#entries.values()) yield entry.rec;
+  }
+
+  /**
+   * Records one announcement received from `source`. `nowMonoMs` lets a caller that already read the
+   * monotonic clock for this datagram pass it on. Returns what became of it: 'filtered' (type filter),
+   * 'service_limit' (a new service while the registry is full of up services) or 'accepted'.
+   */
+  observe(a: Announcement, source: string, nowMonoMs: number = this.#clock.monotonicMs()): ObserveResult {
+    if (this.typeFilter !== '' && !a.type.includes(this.typeFilter)) return 'filtered';
+    const key = serviceKey(a.type, a.addr);
+    const entry = this.#entries.get(key);
+    const wallMs = this.#clock.wallMs();
+    if (entry === undefined) {
+      // A goodbye from a service never seen leaves nothing to mark.
+      if (a.goodbye) return 'accepted';
+      if (this.#entries.size >= this.maxServices && !this.#evictOldestDown()) {
+        this.stats.refused++;
+        return 'service_limit';
+      }
+      this.#add(key, a, source, nowMonoMs, wallMs);
+      return 'accepted';
+    }
+    const rec = entry.rec;
+    // The sweep may be late (a stalled event loop): a service past its expiry is down, whatever comes now.
+    if (rec.state === 'up' && nowMonoMs >= rec.expiresAtMonoMs) this.#markDown(entry, 'expired', nowMonoMs);
+    const wasUp = rec.state === 'up';
+    const nameChanged = rec.name !== a.name;
+    this.#refresh(rec, a, source, nowMonoMs, wallMs);
+
+    if (a.goodbye) {
+      if (wasUp) this.#markDown(entry, 'goodbye', nowMonoMs);
+      else {
+        if (rec.state === 'stale') this.#setDownState(entry, 'gone', nowMonoMs);
+        this.emit('update', rec);
+      }
+      return 'accepted';
+    }
+    if (!wasUp) {
+      this.#down.delete(key);
+      this.#setCount(rec.state, -1);
+      rec.state = 'up';
+      rec.forgetAtMonoMs = undefined;
+      this.#counts.up++;
+      this.stats.discovered++;
+      this.#schedule(entry);
+      this.#claim(entry);
+      this.emit('up', rec);
+      this.#checkConflict(entry, true, wallMs);
+      return 'accepted';
+    }
+    // Entries move in the wheel lazily, except when a shorter TTL brings their expiry forward.
+    if (Math.floor(rec.expiresAtMonoMs / BUCKET_MS) < entry.bucket) {
+      this.#unschedule(entry);
+      this.#schedule(entry);
+    }
+    if (nameChanged) {
+      this.#unclaim(entry);
+      this.#claim(entry);
+    }
+    this.emit('update', rec);
+    this.#checkConflict(entry, nameChanged, wallMs);
+    return 'accepted';
+  }
+
+  /**
+   * Marks up services whose time ran out as stale and forgets down services whose retention is over.
+   * Call it about once a second; a late call (stalled event loop) catches up in one pass.
+   */
+  sweep(nowMonoMs: number = this.#clock.monotonicMs()): void {
+    const nowBucket = Math.floor(nowMonoMs / BUCKET_MS);
+    if (this.#wheel.size > 0) {
+      const span = nowBucket - this.#sweptFrom + 1;
+      if (span <= this.#wheel.size) {
+        for (let b = this.#sweptFrom; b <= nowBucket; b++) this.#sweepBucket(b, nowMonoMs);
+      } else {
+        // After a long pause there are fewer buckets than seconds passed: visit the buckets instead.
+        const due: number[] = [];
+        for (const b of this.#wheel.keys()) if (b <= nowBucket) due.push(b);
+        due.sort((x, y) => x - y);
+        for (const b of due) this.#sweepBucket(b, nowMonoMs);
+      }
+    }
+    // Everything scheduled later lands in nowBucket or after; nowBucket itself may still hold entries.
+    if (nowBucket > this.#sweptFrom) this.#sweptFrom = nowBucket;
+
+    for (const entry of this.#down.values()) {
+      const forgetAt = entry.rec.forgetAtMonoMs;
+      if (forgetAt === undefined || forgetAt > nowMonoMs) break;
+      this.#remove(entry);
+    }
+  }
+
+  /** Forgets every service (the widget's Refresh). Emits `removed` for each; lifetime stats are kept. */
+  clear(): void {
+    const entries = [...this.#entries.values()];
+    this.#entries.clear();
+    this.#wheel.clear();
+    this.#down.clear();
+    this.#claims.clear();
+    this.#counts.up = 0;
+    this.#counts.stale = 0;
+    this.#counts.gone = 0;
+    for (const entry of entries) {
+      entry.bucket = UNSCHEDULED;
+      entry.claim = undefined;
+    }
+    for (const entry of entries) this.emit('removed', entry.rec);
+  }
+
+  #add(key: string, a: Announcement, source: string, nowMonoMs: number, wallMs: number): void {
+    const ttlMs = a.ttl === undefined ? this.serviceTimeoutMs : a.ttl * 1000;
+    const rec: ServiceRecord = {
+      key,
+      type: a.type,
+      name: a.name,
+      addr: a.addr,
+      host: a.host,
+      port: a.port,
+      version: a.version,
+      metricsPort: a.metricsPort,
+      state: 'up',
+      source,
+      firstSeenWallMs: wallMs,
+      lastSeenWallMs: wallMs,
+      lastSeenMonoMs: nowMonoMs,
+      expiresAtMonoMs: nowMonoMs + ttlMs,
+      forgetAtMonoMs: undefined,
+      ttlMs,
+      packets: 1,
+      lost: 0,
+      lastSeq: a.seq,
+      ageSeconds: a.timestamp === undefined ? undefined : wallMs / 1000 - a.timestamp,
+      data: a.data,
+    };
+    const entry: Entry = { rec, bucket: UNSCHEDULED, claim: undefined, claimKey: '' };
+    this.#entries.set(key, entry);
+    this.#counts.up++;
+    this.stats.discovered++;
+    this.#schedule(entry);
+    this.#claim(entry);
+    this.emit('up', rec);
+    this.#checkConflict(entry, true, wallMs);
+  }
+
+  #refresh(rec: ServiceRecord, a: Announcement, source: string, nowMonoMs: number, wallMs: number): void {
+    const ttlMs = a.ttl === undefined ? this.serviceTimeoutMs : a.ttl * 1000;
+    rec.name = a.name;
+    rec.version = a.version;
+    rec.metricsPort = a.metricsPort;
+    rec.source = source;
+    rec.lastSeenWallMs = wallMs;
+    rec.lastSeenMonoMs = nowMonoMs;
+    rec.ttlMs = ttlMs;
+    rec.expiresAtMonoMs = nowMonoMs + ttlMs;
+    rec.packets++;
+    const seq = a.seq;
+    if (seq !== undefined) {
+      const last = rec.lastSeq;
+      // A seq at or below the last one is a restarted sender (or a duplicate), not a loss.
+      if (last !== undefined && seq > last + 1 && seq - last - 1 <= MAX_SEQ_GAP) rec.lost += seq - last - 1;
+      rec.lastSeq = seq;
+    }
+    rec.ageSeconds = a.timestamp === undefined ? undefined : wallMs / 1000 - a.timestamp;
+    rec.data = a.data;
+  }
+
+  #markDown(entry: Entry, reason: DownReason, nowMonoMs: number): void {
+    const rec = entry.rec;
+    this.#unschedule(entry);
+    this.#unclaim(entry);
+    this.#counts.up--;
+    rec.state = reason === 'goodbye' ? 'gone' : 'stale';
+    this.#setCount(rec.state, 1);
+    rec.forgetAtMonoMs = nowMonoMs + this.retentionMs;
+    this.#down.set(rec.key, entry);
+    if (reason === 'goodbye') this.stats.goodbyes++;
+    else this.stats.expired++;
+    this.emit('down', rec, reason);
+  }
+
+  /** Moves a down entry to another down state; its retention starts again. */
+  #setDownState(entry: Entry, state: ServiceState, nowMonoMs: number): void {
+    const rec = entry.rec;
+    this.#setCount(rec.state, -1);
+    rec.state = state;
+    this.#setCount(state, 1);
+    rec.forgetAtMonoMs = nowMonoMs + this.retentionMs;
+    this.#down.delete(rec.key);
+    this.#down.set(rec.key, entry);
+  }
+
+  #setCount(state: ServiceState, delta: number): void {
+    this.#counts[state] += delta;
+  }
+
+  #remove(entry: Entry): void {
+    const rec = entry.rec;
+    this.#entries.delete(rec.key);
+    this.#down.delete(rec.key);
+    this.#unschedule(entry);
+    this.#unclaim(entry);
+    this.#setCount(rec.state, -1);
+    this.emit('removed', rec);
+  }
+
+  /** Makes room by forgetting the service that went down first. False when every service is up. */
+  #evictOldestDown(): boolean {
+    const oldest = this.#down.values().next();
+    if (oldest.done) return false;
+    this.#remove(oldest.value);
+    return true;
+  }
+
+  #schedule(entry: Entry): void {
+    // Never file behind the sweep (a caller may pass an older `nowMonoMs`): such a bucket would not be visited.
+    const b = Math.max(Math.floor(entry.rec.expiresAtMonoMs / BUCKET_MS), this.#sweptFrom);
+    let bucket = this.#wheel.get(b);
+    if (bucket === undefined) {
+      bucket = new Set();
+      this.#wheel.set(b, bucket);
+    }
+    bucket.add(entry);
+    entry.bucket = b;
+  }
+
+  #unschedule(entry: Entry): void {
+    if (entry.bucket === UNSCHEDULED) return;
+    const bucket = this.#wheel.get(entry.bucket);
+    if (bucket !== undefined) {
+      bucket.delete(entry);
+      if (bucket.size === 0) this.#wheel.delete(entry.bucket);
+    }
+    entry.bucket = UNSCHEDULED;
+  }
+
+  #sweepBucket(b: number, nowMonoMs: number): void {
+    const bucket = this.#wheel.get(b);
+    if (bucket === undefined) return;
+    // Detach first: entries that are not due yet are re-filed, possibly into this same bucket number.
+    this.#wheel.delete(b);
+    for (const entry of bucket) {
+      // A handler of an earlier event may have removed or cleared it meanwhile.
+      if (entry.bucket !== b || entry.rec.state !== 'up') continue;
+      entry.bucket = UNSCHEDULED;
+      if (entry.rec.expiresAtMonoMs <= nowMonoMs) this.#markDown(entry, 'expired', nowMonoMs);
+      else this.#schedule(entry);
+    }
+  }
+
+  /** Names equal to the type are the default for senders that give none, and claim nothing. */
+  #claim(entry: Entry): void {
+    const rec = entry.rec;
+    if (rec.name === rec.type) return;
+    const claimKey = `${rec.type}\0${rec.name}`;
+    let claim = this.#claims.get(claimKey);
+    if (claim === undefined) {
+      claim = new Set();
+      this.#claims.set(claimKey, claim);
+    }
+    claim.add(entry);
+    entry.claim = claim;
+    entry.claimKey = claimKey;
+  }
+
+  #unclaim(entry: Entry): void {
+    const claim = entry.claim;
+    if (claim === undefined) return;
+    claim.delete(entry);
+    if (claim.size === 0) this.#claims.delete(entry.claimKey);
+    entry.claim = undefined;
+  }
+
+  /**
+   * Counts an announcement whose type and name another up service also announces. The event fires when the
+   * clash begins (this service came up or took the name), not on every announcement while it lasts.
+   */
+  #checkConflict(entry: Entry, starting: boolean, wallMs: number): void {
+    const claim = entry.claim;
+    if (claim === undefined || claim.size < 2) return;
+    this.stats.conflicts++;
+    if (!starting) return;
+    let existing: Entry | undefined;
+    for (const other of claim) {
+      if (other !== entry) {
+        existing = other;
+        break;
+      }
+    }
+    if (existing === undefined) return;
+    const rec = entry.rec;
+    this.emit('conflict', {
+      type: rec.type,
+      name: rec.name,
+      existingAddr: existing.rec.addr,
+      addr: rec.addr,
+      wallMs,
+    });
+  }
+}
