@@ -2,7 +2,8 @@
  * Address checks for the configuration: multicast groups, host:port listen addresses and CIDR networks.
  * Written against node:net so that what passes here is what the sockets will accept.
  */
-import { isIP, isIPv4, isIPv6 } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
+import { type Network, parseAddress, parseNetwork } from '../../security/cidr.js';
 
 /** Why `group` is not a usable multicast group, or undefined when it is. */
 export function multicastGroupProblem(group: string): string | undefined {
@@ -88,69 +89,41 @@ export function isLoopbackHost(host: string): boolean {
   return false;
 }
 
-function v4ToBigInt(ip: string): bigint {
-  return ip.split('.').reduce((acc, octet) => (acc << 8n) | BigInt(Number(octet)), 0n);
-}
-
-function v6ToBigInt(ip: string): bigint {
-  let text = ip;
-  // An embedded IPv4 tail (::ffff:1.2.3.4) becomes two hextets.
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (v4) {
-    const n = v4ToBigInt(v4[1]!);
-    text = `${text.slice(0, v4.index)}${(n >> 16n).toString(16)}:${(n & 0xffffn).toString(16)}`;
-  }
-  const [head = '', tail] = text.split('::');
-  const headParts = head === '' ? [] : head.split(':');
-  const tailParts = tail === undefined || tail === '' ? [] : tail.split(':');
-  const zeros = tail === undefined ? 0 : 8 - headParts.length - tailParts.length;
-  const parts = [...headParts, ...Array<string>(zeros).fill('0'), ...tailParts];
-  return parts.reduce((acc, h) => (acc << 16n) | BigInt(Number.parseInt(h, 16)), 0n);
-}
-
 /**
- * A network in CIDR notation, normalised; a bare address means that one host (/32 or /128). Host bits set
- * below the prefix are rejected, since `10.1.2.3/8` is usually a typo for a different intent.
+ * A network in CIDR notation, parsed by the same code the source filter uses, so what loads is what filters.
+ * A bare address means that one host. Host bits set below the prefix are rejected even though the filter
+ * would mask them: `10.1.2.3/8` in an allowlist is more often a typo than a wish to allow 16 million hosts.
  */
 export function parseCidr(text: string): { cidr: string } | { error: string } {
-  const [addr = '', prefixText, extra] = text.split('/');
-  const family = isIP(addr) as 0 | 4 | 6;
-  if (family === 0 || extra !== undefined) {
+  let network: Network;
+  try {
+    network = parseNetwork(text);
+  } catch {
     return { error: `invalid network ${JSON.stringify(text)}: write a CIDR such as 10.0.0.0/8 or fd00::/8` };
   }
-  const bits = family === 4 ? 32 : 128;
-  if (prefixText === undefined) return { cidr: `${addr}/${bits}` };
-  if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > bits) {
-    return { error: `invalid network ${JSON.stringify(text)}: the prefix length must be 0 to ${bits}` };
-  }
-  const prefix = Number(prefixText);
-  const value = family === 4 ? v4ToBigInt(addr) : v6ToBigInt(addr);
-  const hostMask = (1n << BigInt(bits - prefix)) - 1n;
-  if ((value & hostMask) !== 0n) {
-    const network = value & ~hostMask;
+  const slash = text.indexOf('/');
+  if (slash < 0) return { cidr: text };
+  const written = new Uint32Array(4);
+  const family = parseAddress(text.slice(0, slash), written);
+  if (written.some((w, i) => w !== network.words[i])) {
+    const bits = family === 4 ? network.prefix - 96 : network.prefix;
     return {
-      error: `invalid network ${JSON.stringify(text)}: address bits are set beyond the /${prefix} prefix (did you mean ${formatAddress(network, family)}/${prefix}?)`,
+      error: `invalid network ${JSON.stringify(text)}: address bits are set beyond the /${bits} prefix (did you mean ${formatWords(network.words, family)}/${bits}?)`,
     };
   }
-  return { cidr: `${addr}/${prefix}` };
+  return { cidr: text };
 }
 
-function formatAddress(value: bigint, family: 4 | 6): string {
-  if (family === 4) return [24n, 16n, 8n, 0n].map((s) => String((value >> s) & 0xffn)).join('.');
-  const hextets = Array.from({ length: 8 }, (_, i) =>
-    ((value >> BigInt(112 - i * 16)) & 0xffffn).toString(16),
-  );
+function formatWords(words: Uint32Array, family: number): string {
+  if (family === 4) return [24, 16, 8, 0].map((s) => String((words[3]! >>> s) & 0xff)).join('.');
+  const hextets = Array.from(words).flatMap((w) => [(w >>> 16).toString(16), (w & 0xffff).toString(16)]);
   // Compress the longest run of zero hextets, as people write IPv6 addresses.
-  let best = { start: -1, len: 0 };
+  let best = { start: -1, len: 1 };
   for (let i = 0; i < 8; ) {
-    if (hextets[i] !== '0') {
-      i++;
-      continue;
-    }
     let j = i;
     while (j < 8 && hextets[j] === '0') j++;
-    if (j - i > best.len && j - i > 1) best = { start: i, len: j - i };
-    i = j;
+    if (j - i > best.len) best = { start: i, len: j - i };
+    i = j === i ? i + 1 : j;
   }
   if (best.start === -1) return hextets.join(':');
   return `${hextets.slice(0, best.start).join(':')}::${hextets.slice(best.start + best.len).join(':')}`;

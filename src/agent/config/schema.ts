@@ -18,6 +18,7 @@ import {
   DEFAULT_TTL,
   SERVICE_TIMEOUT_SECONDS,
 } from '../../constants.js';
+import { MAX_KEY_ID_LENGTH } from '../../security/signing.js';
 import {
   isLinkScopedV6Group,
   isLoopbackHost,
@@ -26,10 +27,7 @@ import {
   parseListen,
 } from './addresses.js';
 import { describe, parseDuration } from './duration.js';
-
-/** Bytes kept free in a datagram for the fields the publisher adds (seq, timestamp, ttl, goodbye, signature). */
-export const ENVELOPE_RESERVE_BYTES = 200;
-export const MAX_ANNOUNCEMENT_BYTES = DEFAULT_BUFFER_SIZE;
+import { announcementWireBytes } from './message-size.js';
 
 function duration(minMs = 0, minText = '0s') {
   return z.unknown().transform((value, ctx): number => {
@@ -133,11 +131,6 @@ const message = z.union([z.string(), z.record(z.string(), z.unknown())], {
   error: (issue) => `expected a string or a mapping, got ${describe(issue.input)}`,
 });
 
-/** The announcement's size on the wire (before the publisher's own fields). */
-export function messageBytes(m: string | Record<string, unknown>): number {
-  return Buffer.byteLength(typeof m === 'string' ? m : JSON.stringify(m));
-}
-
 const publisher = z
   .strictObject({
     name: name.optional(),
@@ -163,15 +156,6 @@ const publisher = z
     }
     const key = p.interface !== undefined ? 'interface' : 'interfaces';
     checkLinkScope(ctx, p.group, p.interface ?? p.interfaces, key);
-    const bytes = messageBytes(p.message);
-    const limit = MAX_ANNOUNCEMENT_BYTES - ENVELOPE_RESERVE_BYTES;
-    if (bytes > limit) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['message'],
-        message: `message is ${bytes} bytes as sent; at most ${limit} fit in a ${MAX_ANNOUNCEMENT_BYTES}-byte announcement (${ENVELOPE_RESERVE_BYTES} bytes are kept for sequence, timestamp and signature)`,
-      });
-    }
   });
 
 const listen = z.string().superRefine((value, ctx) => {
@@ -210,8 +194,9 @@ const metrics = z.strictObject({
   otlp: otlp.optional(),
 });
 
-const keyId = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, {
-  error: 'a key id is 1 to 64 letters, digits, dots, dashes or underscores',
+// The signer's rule: the id travels in every signed announcement.
+const keyId = z.string().regex(new RegExp(`^[A-Za-z0-9_-]{1,${MAX_KEY_ID_LENGTH}}$`), {
+  error: `a key id is 1 to ${MAX_KEY_ID_LENGTH} letters, digits, '-' or '_'`,
 });
 
 const cidr = z.string().transform((value, ctx): string => {
@@ -329,6 +314,25 @@ export const configSchema = z
           code: 'custom',
           path: ['publishers', i, 'sign'],
           message: 'sign: true needs a key in security.signing.keys',
+        });
+      }
+      const signer = (p.sign ?? true) ? signing.keys[0]?.id : undefined;
+      let bytes: number;
+      try {
+        bytes = announcementWireBytes({ ...p, announceTtlMs: p.announceTtl }, signer);
+      } catch (err) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['publishers', i, 'message'],
+          message: `cannot be encoded: ${String(err)}`,
+        });
+        return;
+      }
+      if (bytes > DEFAULT_BUFFER_SIZE) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['publishers', i, 'message'],
+          message: `announcement would be ${bytes} bytes on the wire (with sequence number${signer ? ' and signature' : ''}); listeners read at most ${DEFAULT_BUFFER_SIZE} bytes per datagram`,
         });
       }
     });
