@@ -1,0 +1,480 @@
+/**
+ * The agent process: the listeners and publishers of one configuration, the HTTP server and the OTLP export,
+ * started together, reloaded by difference and stopped in the order that lets peers notice (goodbyes first).
+ *
+ * Reload by difference: a listener or publisher whose configuration did not change keeps its socket (and its
+ * counters and registry); a publisher whose only change is the message gets the new message in place; removed
+ * ones close (publishers say goodbye) and added ones start. A configuration that fails to load or apply leaves
+ * the running one in place. Reloads are serialized, and requests that arrive while one runs collapse into a
+ * single follow-up, so a burst of SIGHUPs costs at most two reloads.
+ */
+import { EventEmitter } from 'node:events';
+import { VaultMultiListener } from '../listener.js';
+import { VaultMultiPublisher } from '../publisher.js';
+import { createReceiveGuards, createSigner } from '../security/index.js';
+import type { ServiceRecord } from '../types.js';
+import type { StatusView } from './api-types.js';
+import { diffConfig } from './config/diff.js';
+import type { AgentConfig, HttpConfig, ListenerConfig, PublisherConfig } from './config/types.js';
+import { type HttpServerHandle, startHttpServer } from './http/server.js';
+import type { Logger } from './logger.js';
+import { startOtlpExport } from './metrics/otlp.js';
+import { createMetricsHandler, type MetricsHandler } from './metrics/prometheus.js';
+import { Runner } from './runtime/runner.js';
+import { type ServiceEventName, wireListener, wirePublisher } from './runtime/wiring.js';
+import type { AgentState, ListenerEntry, PublisherEntry, ReloadState } from './state.js';
+import { VERSION } from './version.js';
+
+export type AgentPhase = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+export interface AgentOptions {
+  logger: Logger;
+  /** Where reloads (SIGHUP, POST /-/reload) read the configuration from. */
+  loadConfig?: () => Promise<AgentConfig>;
+  /** Directory of the web page (index.html, app.js, style.css); default dist/web of the package. */
+  webRoot?: string;
+  /** Start the HTTP server (default true; tests of the runtime alone may turn it off). */
+  http?: boolean;
+}
+
+export interface ReloadOutcome {
+  ok: boolean;
+  error?: string;
+}
+
+export interface Readiness {
+  ready: boolean;
+  reason?: string;
+}
+
+interface ManagedListener {
+  entry: ListenerEntry;
+  runner: Runner<VaultMultiListener>;
+  unwire: () => void;
+}
+
+interface ManagedPublisher {
+  entry: PublisherEntry;
+  runner: Runner<VaultMultiPublisher>;
+  unwire: () => void;
+}
+
+type OtlpHandle = ReturnType<typeof startOtlpExport>;
+
+export interface AgentEvents {
+  service: [listener: string, event: ServiceEventName, rec: ServiceRecord];
+  reloaded: [];
+}
+
+const STOP_STEP_MS = 1000;
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<undefined>((r) => {
+      timer = setTimeout(() => r(undefined), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export class Agent implements AgentState {
+  readonly version = VERSION;
+  readonly startedWallMs = Date.now();
+  readonly reload: ReloadState = { lastSuccess: false, lastSuccessWallMs: 0, successes: 0, failures: 0 };
+  readonly log: Logger;
+  private cfg: AgentConfig | undefined;
+  private phaseValue: AgentPhase = 'idle';
+  private readonly listenerMap = new Map<string, ManagedListener>();
+  private readonly publisherMap = new Map<string, ManagedPublisher>();
+  private httpServer: HttpServerHandle | undefined;
+  private otlp: OtlpHandle | undefined;
+  private metricsHandler: MetricsHandler | undefined;
+  private startPromise: Promise<void> | undefined;
+  private stopPromise: Promise<void> | undefined;
+  private applyChain: Promise<unknown> = Promise.resolve();
+  private reloadRunning: Promise<ReloadOutcome> | undefined;
+  private reloadQueued: Promise<ReloadOutcome> | undefined;
+
+  /** `service` (listener name, event, record) and `reloaded`: what the event stream forwards to the page. */
+  readonly events = new EventEmitter<AgentEvents>();
+
+  constructor(private readonly opts: AgentOptions) {
+    this.log = opts.logger;
+    // One handler per HTTP server (two briefly while a reload moves the address); no leak to warn about.
+    this.events.setMaxListeners(0);
+  }
+
+  get phase(): AgentPhase {
+    return this.phaseValue;
+  }
+
+  get config(): AgentConfig | undefined {
+    return this.cfg;
+  }
+
+  get maxServiceSeries(): number {
+    return this.cfg?.metrics.maxServiceSeries ?? 10_000;
+  }
+
+  get httpAddress(): { address: string; port: number } | undefined {
+    return this.httpServer?.address();
+  }
+
+  listeners(): Iterable<ListenerEntry> {
+    return [...this.listenerMap.values()].map((m) => m.entry);
+  }
+
+  publishers(): Iterable<PublisherEntry> {
+    return [...this.publisherMap.values()].map((m) => m.entry);
+  }
+
+  listenerEntry(name: string): ListenerEntry | undefined {
+    return this.listenerMap.get(name)?.entry;
+  }
+
+  publisherEntry(name: string): PublisherEntry | undefined {
+    return this.publisherMap.get(name)?.entry;
+  }
+
+  metrics(): MetricsHandler {
+    if (!this.metricsHandler) throw new Error('agent not started');
+    return this.metricsHandler;
+  }
+
+  adminMode(): StatusView['admin'] {
+    const http = this.cfg?.http;
+    if (!http?.enableAdmin) return 'disabled';
+    const auth = http.auth;
+    if (auth?.token !== undefined && auth.basic !== undefined) return 'token+basic';
+    if (auth?.token !== undefined) return 'token';
+    if (auth?.basic !== undefined) return 'basic';
+    return 'open';
+  }
+
+  /** Ready: configuration loaded, every listener bound, and at least one membership held or publisher running. */
+  readiness(): Readiness {
+    if (this.phaseValue !== 'running') return { ready: false, reason: `agent is ${this.phaseValue}` };
+    let joined = false;
+    for (const { entry, runner } of this.listenerMap.values()) {
+      if (!runner.running) return { ready: false, reason: `listener ${entry.name} is not bound` };
+      if (!joined) joined = entry.listener.memberships().some((m) => m.joined);
+    }
+    if (joined) return { ready: true };
+    for (const { runner } of this.publisherMap.values()) if (runner.running) return { ready: true };
+    return { ready: false, reason: 'no group membership joined and no publisher running' };
+  }
+
+  start(config: AgentConfig): Promise<void> {
+    if (this.startPromise) throw new Error('agent already started');
+    this.startPromise = this.doStart(config);
+    return this.startPromise;
+  }
+
+  private async doStart(config: AgentConfig): Promise<void> {
+    this.phaseValue = 'starting';
+    this.cfg = config;
+    this.log.level = config.log.level;
+    this.metricsHandler = createMetricsHandler(this, { processMetrics: config.metrics.processMetrics });
+    if (this.opts.http !== false) {
+      this.httpServer = await startHttpServer(this, config.http, { webRoot: this.opts.webRoot });
+      const addr = this.httpServer.address();
+      this.log.info(
+        { address: addr.address, port: addr.port, tls: config.http.tls !== undefined },
+        'http listening',
+      );
+    }
+    if (this.stopRequested()) return;
+    await Promise.all([
+      ...config.listeners.map((l) => this.startListener(l, config)),
+      ...config.publishers.map((p) => this.startPublisher(p, config)),
+    ]);
+    if (this.stopRequested()) return;
+    this.otlp = this.startOtlp(config);
+    this.reload.lastSuccess = true;
+    this.reload.lastSuccessWallMs = Date.now();
+    this.phaseValue = 'running';
+    this.log.info(
+      { listeners: config.listeners.length, publishers: config.publishers.length, version: this.version },
+      'agent started',
+    );
+  }
+
+  private stopRequested(): boolean {
+    return this.stopPromise !== undefined;
+  }
+
+  private startOtlp(config: AgentConfig): OtlpHandle | undefined {
+    if (!config.metrics.otlp) return undefined;
+    try {
+      return startOtlpExport(this, config.metrics.otlp);
+    } catch (err) {
+      this.log.error({ err: errorText(err) }, 'OTLP export could not start');
+      return undefined;
+    }
+  }
+
+  private guardsFor(l: ListenerConfig, config: AgentConfig) {
+    const s = config.security;
+    return createReceiveGuards({
+      group: l.group,
+      port: l.port,
+      signing: {
+        mode: s.signing.mode,
+        keys: s.signing.keys.map((k) => ({ id: k.id, key: k.key })),
+        replayWindowMs: s.signing.replayWindowMs,
+      },
+      allowSources: s.allowSources,
+      onLinkOnly: s.onLinkOnly,
+      rateLimit: s.rateLimit,
+      duplicateWindowMs: s.duplicateWindowMs,
+    });
+  }
+
+  private startListener(l: ListenerConfig, config: AgentConfig): Promise<void> {
+    const listener = new VaultMultiListener({
+      group: l.group,
+      port: l.port,
+      interfaces: l.interfaces,
+      bufferSize: l.maxDatagramBytes,
+      receiveBufferSize: l.receiveBufferBytes,
+      serviceTimeout: l.serviceTimeoutMs / 1000,
+      retention: l.retentionMs / 1000,
+      maxServices: l.maxServices,
+      typeFilter: l.typeFilter,
+      guards: this.guardsFor(l, config),
+    });
+    const log = this.log.child({ listener: l.name, group: l.group, port: l.port });
+    const unwire = wireListener(listener, log, (event, rec) =>
+      this.events.emit('service', l.name, event, rec),
+    );
+    const runner = new Runner('listener', l.name, listener, log);
+    this.listenerMap.set(l.name, { entry: { name: l.name, config: l, listener }, runner, unwire });
+    return runner.start();
+  }
+
+  private startPublisher(p: PublisherConfig, config: AgentConfig): Promise<void> {
+    const key = config.security.signing.keys[0];
+    const signer =
+      p.sign && key !== undefined
+        ? createSigner({ keyId: key.id, key: key.key, group: p.group, port: p.port })
+        : undefined;
+    const publisher = new VaultMultiPublisher({
+      group: p.group,
+      port: p.port,
+      ttl: p.ttl,
+      interval: p.intervalMs / 1000,
+      message: p.message,
+      interfaces: p.interfaces,
+      loopback: p.loopback,
+      announceTtl: p.announceTtlMs === undefined ? undefined : p.announceTtlMs / 1000,
+      signer,
+    });
+    const log = this.log.child({ publisher: p.name, group: p.group, port: p.port });
+    const unwire = wirePublisher(publisher, log);
+    const runner = new Runner('publisher', p.name, publisher, log);
+    this.publisherMap.set(p.name, { entry: { name: p.name, config: p, publisher }, runner, unwire });
+    return runner.start();
+  }
+
+  private async stopListener(name: string): Promise<void> {
+    const m = this.listenerMap.get(name);
+    if (!m) return;
+    this.listenerMap.delete(name);
+    await m.runner.stop();
+    m.unwire();
+  }
+
+  private async stopPublisher(name: string): Promise<void> {
+    const m = this.publisherMap.get(name);
+    if (!m) return;
+    this.publisherMap.delete(name);
+    await m.runner.stop();
+    m.unwire();
+  }
+
+  /** Applies a validated configuration by difference. Rejects (and changes nothing) when it cannot apply it. */
+  applyConfig(next: AgentConfig): Promise<void> {
+    const run = this.applyChain.then(() => this.doApply(next));
+    this.applyChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async doApply(next: AgentConfig): Promise<void> {
+    const prev = this.cfg;
+    if (this.phaseValue !== 'running' || prev === undefined) throw new Error(`agent is ${this.phaseValue}`);
+    const diff = diffConfig(prev, next);
+
+    // The HTTP side first: a new address that cannot be bound fails the reload before anything else changed.
+    let oldServer: HttpServerHandle | undefined;
+    if (this.httpServer && httpNeedsRebind(prev.http, next.http)) {
+      const fresh = await startHttpServer(this, next.http, { webRoot: this.opts.webRoot });
+      oldServer = this.httpServer;
+      this.httpServer = fresh;
+    }
+
+    // diffConfig lists changed entries (and every entry after a security change) as removed and added.
+    const listenerRestart = new Set<string>([...diff.listeners.removed, ...diff.listeners.added]);
+    const publisherRestart = new Set<string>([...diff.publishers.removed, ...diff.publishers.added]);
+
+    const nextListeners = new Map(next.listeners.map((l) => [l.name, l]));
+    const nextPublishers = new Map(next.publishers.map((p) => [p.name, p]));
+
+    // Close first so that a listener moved to another name can take over its port.
+    await Promise.all([
+      ...[...this.publisherMap.keys()]
+        .filter((n) => publisherRestart.has(n) || !nextPublishers.has(n))
+        .map((n) => this.stopPublisher(n)),
+      ...[...this.listenerMap.keys()]
+        .filter((n) => listenerRestart.has(n) || !nextListeners.has(n))
+        .map((n) => this.stopListener(n)),
+    ]);
+
+    this.cfg = next;
+    let messageError: string | undefined;
+    for (const name of diff.publishers.messageOnly) {
+      const m = this.publisherMap.get(name);
+      const pc = nextPublishers.get(name);
+      if (!m || !pc || publisherRestart.has(name)) continue;
+      try {
+        m.entry.publisher.updateMessage(pc.message);
+        this.publisherMap.set(name, { ...m, entry: { ...m.entry, config: pc } });
+      } catch (err) {
+        messageError = `publisher ${name}: ${errorText(err)}`;
+      }
+    }
+    // Unchanged entries take the new config object (equal by value) so views read one coherent config.
+    for (const [name, m] of this.listenerMap) {
+      const lc = nextListeners.get(name);
+      if (lc) this.listenerMap.set(name, { ...m, entry: { ...m.entry, config: lc } });
+    }
+
+    await Promise.all([
+      ...next.listeners.filter((l) => !this.listenerMap.has(l.name)).map((l) => this.startListener(l, next)),
+      ...next.publishers
+        .filter((p) => !this.publisherMap.has(p.name))
+        .map((p) => this.startPublisher(p, next)),
+    ]);
+
+    if (diff.log) this.log.level = next.log.level;
+    if (diff.metrics) {
+      if (prev.metrics.processMetrics !== next.metrics.processMetrics) {
+        this.metricsHandler = createMetricsHandler(this, { processMetrics: next.metrics.processMetrics });
+      }
+      if (JSON.stringify(prev.metrics.otlp) !== JSON.stringify(next.metrics.otlp)) {
+        const old = this.otlp;
+        this.otlp = undefined;
+        if (old) await withTimeout(old.shutdown(), STOP_STEP_MS).catch(() => undefined);
+        this.otlp = this.startOtlp(next);
+      }
+    }
+    if (oldServer) await oldServer.close();
+    this.log.info(
+      {
+        listenersAdded: diff.listeners.added.length,
+        listenersRemoved: diff.listeners.removed.length,
+        publishersAdded: diff.publishers.added.length,
+        publishersRemoved: diff.publishers.removed.length,
+        messagesUpdated: diff.publishers.messageOnly.length,
+      },
+      'configuration applied',
+    );
+    this.events.emit('reloaded');
+    if (messageError !== undefined) throw new Error(messageError);
+  }
+
+  /**
+   * Loads the configuration again and applies it. Requests made while a reload runs share one follow-up
+   * reload, so bursts collapse. Never rejects: the outcome says whether it worked.
+   */
+  requestReload(): Promise<ReloadOutcome> {
+    if (this.reloadQueued) return this.reloadQueued;
+    if (this.reloadRunning) {
+      const queued = this.reloadRunning.then(() => {
+        this.reloadQueued = undefined;
+        return this.runReload();
+      });
+      this.reloadQueued = queued;
+      return queued;
+    }
+    return this.runReload();
+  }
+
+  private runReload(): Promise<ReloadOutcome> {
+    const run = (async (): Promise<ReloadOutcome> => {
+      try {
+        if (!this.opts.loadConfig) throw new Error('no configuration file to reload from');
+        const next = await this.opts.loadConfig();
+        await this.applyConfig(next);
+        this.reload.lastSuccess = true;
+        this.reload.lastSuccessWallMs = Date.now();
+        this.reload.successes += 1;
+        this.log.info('configuration reloaded');
+        return { ok: true };
+      } catch (err) {
+        this.reload.lastSuccess = false;
+        this.reload.failures += 1;
+        const error = errorText(err);
+        this.log.error({ err: error }, 'reload failed; the previous configuration keeps running');
+        return { ok: false, error };
+      }
+    })();
+    const tracked = run.finally(() => {
+      if (this.reloadRunning === tracked) this.reloadRunning = undefined;
+    });
+    this.reloadRunning = tracked;
+    return tracked;
+  }
+
+  /**
+   * Readiness goes to 503 at once; publishers send their goodbyes; sockets close; the OTLP export flushes;
+   * the HTTP server closes last so that probes see the 503 while the rest shuts down.
+   */
+  stop(): Promise<void> {
+    this.stopPromise ??= this.doStop();
+    return this.stopPromise;
+  }
+
+  private async doStop(): Promise<void> {
+    const wasPhase = this.phaseValue;
+    this.phaseValue = 'stopping';
+    this.log.info({ from: wasPhase }, 'agent stopping');
+    if (this.startPromise)
+      await withTimeout(
+        this.startPromise.catch(() => undefined),
+        STOP_STEP_MS,
+      );
+    this.phaseValue = 'stopping';
+    await withTimeout(this.applyChain, STOP_STEP_MS);
+    await withTimeout(
+      Promise.all([...this.publisherMap.keys()].map((n) => this.stopPublisher(n))),
+      STOP_STEP_MS,
+    );
+    await withTimeout(
+      Promise.all([...this.listenerMap.keys()].map((n) => this.stopListener(n))),
+      STOP_STEP_MS,
+    );
+    if (this.otlp)
+      await withTimeout(
+        this.otlp.shutdown().catch(() => undefined),
+        STOP_STEP_MS,
+      );
+    this.otlp = undefined;
+    if (this.httpServer) await withTimeout(this.httpServer.close(), STOP_STEP_MS);
+    this.httpServer = undefined;
+    this.phaseValue = 'stopped';
+    this.log.info('agent stopped');
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}
+
+function httpNeedsRebind(a: HttpConfig, b: HttpConfig): boolean {
+  return a.listen !== b.listen || a.tls?.cert !== b.tls?.cert || a.tls?.key !== b.tls?.key;
+}

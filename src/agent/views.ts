@@ -1,0 +1,186 @@
+/**
+ * Library state turned into the JSON shapes of api-types.ts, at request time. Nothing here keeps a copy: every
+ * view reads the listener, publisher and registry objects as they are now.
+ */
+import { isIP } from 'node:net';
+import type { ServiceRecord } from '../types.js';
+import type {
+  ListenerView,
+  MembershipView,
+  MetricsView,
+  PublisherView,
+  ServiceStateView,
+  ServiceView,
+  StatusView,
+} from './api-types.js';
+import type { AgentState, ListenerEntry, PublisherEntry } from './state.js';
+
+const round3 = (n: number) => Math.round(n * 1000) / 1000;
+
+export function serviceView(listener: string, rec: ServiceRecord, nowMonoMs: number): ServiceView {
+  const until = rec.state === 'up' ? rec.expiresAtMonoMs : (rec.forgetAtMonoMs ?? rec.expiresAtMonoMs);
+  return {
+    listener,
+    key: rec.key,
+    type: rec.type,
+    name: rec.name,
+    addr: rec.addr,
+    version: rec.version ?? null,
+    state: rec.state,
+    source: rec.source,
+    firstSeen: rec.firstSeenWallMs / 1000,
+    lastSeen: rec.lastSeenWallMs / 1000,
+    expiresIn: round3(Math.max(0, until - nowMonoMs) / 1000),
+    ttl: rec.ttlMs / 1000,
+    age: rec.ageSeconds ?? null,
+    lost: rec.lost,
+    packets: rec.packets,
+    metricsPort: rec.metricsPort ?? null,
+    data: rec.data,
+  };
+}
+
+type MetricsLike = Partial<MetricsView> & Record<string, unknown>;
+
+function metricsView(m: MetricsLike, dropped: Record<string, number> | undefined): MetricsView {
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+  const droppedView: Record<string, number> = {};
+  const source = (m.dropped as Record<string, number> | undefined) ?? dropped ?? {};
+  for (const [reason, n] of Object.entries(source)) if (n > 0) droppedView[reason] = n;
+  return {
+    packets_sent: num(m.packets_sent),
+    packets_received: num(m.packets_received),
+    bytes_sent: num(m.bytes_sent),
+    bytes_received: num(m.bytes_received),
+    errors: num(m.errors),
+    active_services: num(m.active_services),
+    uptime_seconds: round3(num(m.uptime_seconds)),
+    packets_per_second: round3(num(m.packets_per_second)),
+    dropped: droppedView,
+  };
+}
+
+function membershipView(m: {
+  interface: string;
+  address?: string;
+  joined: boolean;
+  error?: string;
+}): MembershipView {
+  return { interface: m.interface, address: m.address ?? null, joined: m.joined, error: m.error ?? null };
+}
+
+export function listenerView(entry: ListenerEntry): ListenerView {
+  const l = entry.listener;
+  return {
+    name: entry.name,
+    group: entry.config.group,
+    port: entry.config.port,
+    interfaces: entry.config.interfaces ?? null,
+    running: l.isRunning(),
+    memberships: l.memberships().map(membershipView),
+    receiveBufferBytes: l.receiveBufferBytes ?? null,
+    metrics: metricsView(l.getMetrics() as unknown as MetricsLike, l.stats.dropped),
+  };
+}
+
+export function publisherView(entry: PublisherEntry): PublisherView {
+  const p = entry.publisher;
+  return {
+    name: entry.name,
+    group: entry.config.group,
+    port: entry.config.port,
+    interfaces: entry.config.interfaces ?? null,
+    running: p.isRunning(),
+    intervalSeconds: entry.config.intervalMs / 1000,
+    metrics: metricsView(p.getMetrics() as unknown as MetricsLike, undefined),
+  };
+}
+
+export interface StatusExtras {
+  ready: boolean;
+  admin: StatusView['admin'];
+  reloadEnabled: boolean;
+}
+
+export function statusView(state: AgentState, extras: StatusExtras): StatusView {
+  return {
+    version: state.version,
+    startedAt: state.startedWallMs / 1000,
+    ready: extras.ready,
+    admin: extras.admin,
+    reload: {
+      enabled: extras.reloadEnabled,
+      lastSuccess: state.reload.lastSuccess,
+      lastSuccessAt: state.reload.lastSuccessWallMs / 1000,
+    },
+    listeners: [...state.listeners()].map(listenerView),
+    publishers: [...state.publishers()].map(publisherView),
+  };
+}
+
+export interface ServiceFilter {
+  /** Substring of the service type (as the original widget's filter). */
+  type?: string;
+  state?: ServiceStateView;
+  listener?: string;
+}
+
+export function serviceViews(state: AgentState, filter: ServiceFilter, nowMonoMs: number): ServiceView[] {
+  const out: ServiceView[] = [];
+  for (const entry of state.listeners()) {
+    if (filter.listener !== undefined && entry.name !== filter.listener) continue;
+    for (const rec of entry.listener.registry.services()) {
+      if (filter.state !== undefined && rec.state !== filter.state) continue;
+      if (filter.type && !rec.type.includes(filter.type)) continue;
+      out.push(serviceView(entry.name, rec, nowMonoMs));
+    }
+  }
+  return out;
+}
+
+export interface SdTargetGroup {
+  targets: string[];
+  labels: Record<string, string>;
+}
+
+const HOSTNAME =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/** `host:port` for a scrape target, or undefined when the announced host is not an address or host name. */
+export function scrapeTarget(host: string, port: number): string | undefined {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) return undefined;
+  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  const family = isIP(bare);
+  if (family === 6) return `[${bare}]:${port}`;
+  if (family === 4 || HOSTNAME.test(bare)) return `${bare}:${port}`;
+  return undefined;
+}
+
+/**
+ * Prometheus HTTP service discovery: one target group per up service that announces `metrics_port`. A target
+ * seen by several listeners is listed once (the first listener in configuration order). The agent never
+ * connects to these addresses; Prometheus does, if the operator points it here.
+ */
+export function sdTargetGroups(state: AgentState): SdTargetGroup[] {
+  const seen = new Set<string>();
+  const out: SdTargetGroup[] = [];
+  for (const entry of state.listeners()) {
+    for (const rec of entry.listener.registry.services()) {
+      if (rec.state !== 'up' || rec.metricsPort === undefined) continue;
+      const target = scrapeTarget(rec.host, rec.metricsPort);
+      if (target === undefined || seen.has(target)) continue;
+      seen.add(target);
+      out.push({
+        targets: [target],
+        labels: {
+          __meta_vault_multicast_service_type: rec.type,
+          __meta_vault_multicast_service_name: rec.name,
+          __meta_vault_multicast_listener: entry.name,
+          __meta_vault_multicast_address: rec.addr,
+          __meta_vault_multicast_version: rec.version ?? '',
+        },
+      });
+    }
+  }
+  return out;
+}
