@@ -20,6 +20,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import type { AgentState } from '../state.js';
 import { wellFormed } from './escape.js';
+import { refreshKernelDrops } from './kernel-drops.js';
 import { METRICS, type MetricDef } from './names.js';
 import { otelName, otelUnit } from './otel-names.js';
 import { listenerLabels, SAMPLE_READERS, type Sample, type SampledFamilyKey } from './samples.js';
@@ -76,6 +77,7 @@ export class AgentMetricProducer implements MetricProducer {
 
   async collect(): Promise<CollectionResult> {
     const state = this.#state;
+    await refreshKernelDrops(state);
     const nowMs = Date.now();
     const now = toHrTime(nowMs);
     // Cumulative sums count from the agent's start (a listener re-created by a reload restarts at zero,

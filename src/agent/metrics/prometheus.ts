@@ -6,6 +6,7 @@
  */
 import { collectDefaultMetrics, type Metric, Registry } from 'prom-client';
 import type { AgentState } from '../state.js';
+import { refreshKernelDrops } from './kernel-drops.js';
 import { METRICS, type MetricDef } from './names.js';
 import { SAMPLE_READERS, type SampledFamilyKey, type SampleReader } from './samples.js';
 import { renderServiceSeries, type ServiceSeriesOptions } from './service-series.js';
@@ -50,6 +51,7 @@ export function createMetricsHandler(state: AgentState, opts: MetricsHandlerOpti
   return {
     contentType: registry.contentType,
     async render() {
+      await refreshKernelDrops(state);
       const families = await registry.metrics();
       return families + (await renderServiceSeries(state, opts));
     },

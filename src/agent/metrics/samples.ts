@@ -8,6 +8,7 @@ import process from 'node:process';
 import { DROP_REASONS } from '../../drop-reasons.js';
 import type { AgentState, ListenerEntry, PublisherEntry } from '../state.js';
 import { wellFormed } from './escape.js';
+import { kernelDropsOf } from './kernel-drops.js';
 import type { MetricKey } from './names.js';
 
 export type Labels = Record<string, string>;
@@ -73,16 +74,6 @@ function byReason(labels: Labels, counts: Readonly<Record<string, number>>, skip
   return out;
 }
 
-/**
- * Kernel drops are optional on the listener (read from /proc/net/udp, Linux only): exported only when the
- * listener reports a number.
- */
-function kernelDrops(entry: ListenerEntry): number | undefined {
-  const value = (entry.listener as unknown as { kernelDrops?: unknown }).kernelDrops;
-  const read = typeof value === 'function' ? (value as () => unknown).call(entry.listener) : value;
-  return typeof read === 'number' && Number.isFinite(read) ? read : undefined;
-}
-
 export const SAMPLE_READERS: Record<SampledFamilyKey, SampleReader> = {
   receivedPackets: perListener((e) => e.listener.stats.packetsReceived),
   receivedBytes: perListener((e) => e.listener.stats.bytesReceived),
@@ -100,7 +91,8 @@ export const SAMPLE_READERS: Record<SampledFamilyKey, SampleReader> = {
       ...byReason(labels, stats.socketErrors, 'callback'),
     ];
   }),
-  kernelDrops: perListener((e) => kernelDrops(e)),
+  // Read from /proc by refreshKernelDrops() before each collection.
+  kernelDrops: perListener((e) => kernelDropsOf(e.listener)),
   receiveBuffer: perListener((e) => e.listener.receiveBufferBytes),
   lastReceived: perListener((e) => e.listener.stats.lastReceivedWallMs / 1000),
   groupMembership: perListener((e, labels) => {
