@@ -386,7 +386,7 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
         key: target.spec,
         socket: undefined,
         target,
-        status: { interface: target.spec, address: target.address, joined: false, error: target.error },
+        status: { interface: target.spec, address: target.address, joined: false, error: undefined },
         opening: false,
         backoff: new Backoff(250, Math.max(1000, this.reconcileIntervalMs * 4)),
       };
@@ -477,6 +477,13 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
     for (const sender of this.senders.values()) {
       const socket = sender.socket;
       if (!socket) continue;
+      if (!sender.status.joined) {
+        // Its interface is missing or has no address: sending anyway would leave by the kernel's default
+        // route, maybe a network nobody chose. Count the miss; the problem was reported when it began.
+        const code = sender.status.error ?? 'ENODEV';
+        this.stats.sendErrors[code] = (this.stats.sendErrors[code] ?? 0) + 1;
+        continue;
+      }
       sends.push(
         new Promise<void>((resolve) => {
           try {
