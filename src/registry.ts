@@ -73,6 +73,25 @@ interface Entry {
   claimKey: string;
 }
 
+/** Adds `entry` to the set under `key`, creating the set on first use; returns the set. */
+function addToSet<K>(map: Map<K, Set<Entry>>, key: K, entry: Entry): Set<Entry> {
+  let set = map.get(key);
+  if (set === undefined) {
+    set = new Set();
+    map.set(key, set);
+  }
+  set.add(entry);
+  return set;
+}
+
+/** Removes `entry` from the set under `key`, dropping the set when it empties so maps stay small. */
+function removeFromSet<K>(map: Map<K, Set<Entry>>, key: K, entry: Entry): void {
+  const set = map.get(key);
+  if (set === undefined) return;
+  set.delete(entry);
+  if (set.size === 0) map.delete(key);
+}
+
 function positive(name: string, value: number, allowZero: boolean): number {
   if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
     throw new RangeError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${value}`);
@@ -346,22 +365,13 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
   #schedule(entry: Entry): void {
     // Never file behind the sweep (a caller may pass an older `nowMonoMs`): such a bucket would not be visited.
     const b = Math.max(Math.floor(entry.rec.expiresAtMonoMs / BUCKET_MS), this.#sweptFrom);
-    let bucket = this.#wheel.get(b);
-    if (bucket === undefined) {
-      bucket = new Set();
-      this.#wheel.set(b, bucket);
-    }
-    bucket.add(entry);
+    addToSet(this.#wheel, b, entry);
     entry.bucket = b;
   }
 
   #unschedule(entry: Entry): void {
     if (entry.bucket === UNSCHEDULED) return;
-    const bucket = this.#wheel.get(entry.bucket);
-    if (bucket !== undefined) {
-      bucket.delete(entry);
-      if (bucket.size === 0) this.#wheel.delete(entry.bucket);
-    }
+    removeFromSet(this.#wheel, entry.bucket, entry);
     entry.bucket = UNSCHEDULED;
   }
 
@@ -384,21 +394,13 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
     const rec = entry.rec;
     if (rec.name === rec.type) return;
     const claimKey = `${rec.type}\0${rec.name}`;
-    let claim = this.#claims.get(claimKey);
-    if (claim === undefined) {
-      claim = new Set();
-      this.#claims.set(claimKey, claim);
-    }
-    claim.add(entry);
-    entry.claim = claim;
+    entry.claim = addToSet(this.#claims, claimKey, entry);
     entry.claimKey = claimKey;
   }
 
   #unclaim(entry: Entry): void {
-    const claim = entry.claim;
-    if (claim === undefined) return;
-    claim.delete(entry);
-    if (claim.size === 0) this.#claims.delete(entry.claimKey);
+    if (entry.claim === undefined) return;
+    removeFromSet(this.#claims, entry.claimKey, entry);
     entry.claim = undefined;
   }
 
