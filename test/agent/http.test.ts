@@ -1,0 +1,326 @@
+/**
+ * The agent's HTTP surface against a real agent (real sockets in the test namespace): read endpoints and their
+ * filters, security headers, 404/405, and every refusal of the mutating endpoints (disabled, cross-site,
+ * credentials, body type and size, rate limit).
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { CONTENT_SECURITY_POLICY } from '../../src/agent/http/security-headers.js';
+import { VaultMultiPublisher } from '../../src/publisher.js';
+import { freeUdpPort, IN_TEST_NETNS, waitFor } from '../harness/netns.js';
+import { startTestAgent, type TestAgent } from './in-process.js';
+
+const TOKEN = 'token-0123456789abcdef0123456789abcdef';
+const PASSWORD = 'correct horse battery staple';
+
+function basic(user: string, pass: string): string {
+  return `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+}
+
+async function get(url: string, init: RequestInit = {}) {
+  const r = await fetch(url, { ...init, signal: AbortSignal.timeout(5000) });
+  const text = await r.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: r.status, headers: r.headers, text, json: json as Record<string, unknown> & unknown[] };
+}
+
+describe.skipIf(!IN_TEST_NETNS)('agent HTTP API', () => {
+  let t: TestAgent;
+  let port: number;
+  const pubs: VaultMultiPublisher[] = [];
+
+  beforeAll(async () => {
+    port = await freeUdpPort();
+    t = await startTestAgent(
+      `
+http:
+  listen: @HTTP@
+  enableAdmin: true
+  enableReload: false
+  mutatingRateLimitPerMinute: 1000
+  auth:
+    tokenFile: token
+    basic: {username: ops, passwordFile: password}
+listeners:
+  - {name: alpha, group: 224.1.1.21, port: ${port}, interfaces: [127.0.0.1]}
+  - {name: beta, group: 224.1.1.22, port: ${port}, interfaces: [127.0.0.1], serviceTimeout: 300ms, retention: 1h}
+`,
+      { token: `${TOKEN}\n`, password: `${PASSWORD}\n` },
+    );
+    const announce = (group: string, message: Record<string, unknown>, goodbye = true) => {
+      const p = new VaultMultiPublisher({
+        group,
+        port,
+        interfaces: '127.0.0.1',
+        interval: 0.1,
+        message,
+        jitter: 0,
+        goodbye,
+      });
+      pubs.push(p);
+      return p.start();
+    };
+    await announce('224.1.1.21', {
+      type: 'VaultLibrary',
+      name: 'lib-a',
+      addr: '127.0.0.1:8200',
+      metrics_port: 9100,
+      version: '1.2.3',
+    });
+    await announce('224.1.1.21', { type: 'VaultAgent', name: 'agent-a', addr: '127.0.0.1:8201' });
+    await announce('224.1.1.21', { type: 'Hostile', name: 'h', addr: 'a<b>:80', metrics_port: 9101 });
+    await announce(
+      '224.1.1.22',
+      { type: 'VaultLibrary', name: 'lib-b', addr: '127.0.0.2:8300', metrics_port: 9102 },
+      false,
+    );
+    await waitFor(async () => {
+      const r = await get(`${t.url}/api/v1/services`);
+      return (r.json.services as unknown[]).length === 4;
+    }, 'four services');
+    // The beta publisher goes silent without a goodbye: its service turns stale after 300 ms.
+    await pubs[3]?.stop(0);
+  });
+
+  afterAll(async () => {
+    for (const p of pubs) await p.stop(0);
+    await t?.close();
+  });
+
+  test('security headers on every response, no x-powered-by', async () => {
+    for (const path of ['/-/healthy', '/metrics', '/api/v1/status', '/nope', '/']) {
+      const r = await get(t.url + path);
+      expect(r.headers.get('content-security-policy'), path).toBe(CONTENT_SECURITY_POLICY);
+      expect(r.headers.get('x-content-type-options'), path).toBe('nosniff');
+      expect(r.headers.get('referrer-policy'), path).toBe('no-referrer');
+      expect(r.headers.get('x-powered-by'), path).toBeNull();
+    }
+    expect(CONTENT_SECURITY_POLICY).toContain("script-src 'self'");
+    expect(CONTENT_SECURITY_POLICY).toContain("frame-ancestors 'none'");
+  });
+
+  test('health, readiness and metrics', async () => {
+    expect((await get(`${t.url}/-/healthy`)).status).toBe(200);
+    expect((await get(`${t.url}/-/ready`)).status).toBe(200);
+    const m = await get(`${t.url}/metrics`);
+    expect(m.status).toBe(200);
+    expect(m.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(m.text).toMatch(
+      /^vault_multicast_received_packets_total\{listener="alpha",group="224\.1\.1\.21",port="\d+"\} [1-9]/m,
+    );
+  });
+
+  test('unknown routes give a JSON 404, wrong methods 405 with Allow', async () => {
+    const nf = await get(`${t.url}/api/v1/nothing`);
+    expect(nf.status).toBe(404);
+    expect(nf.json).toEqual({ error: 'not found' });
+    const del = await get(`${t.url}/metrics`, { method: 'DELETE' });
+    expect(del.status).toBe(405);
+    expect(del.headers.get('allow')).toBe('GET, HEAD');
+    const getReload = await get(`${t.url}/-/reload`);
+    expect(getReload.status).toBe(405);
+    expect(getReload.headers.get('allow')).toBe('POST');
+    const getReset = await get(`${t.url}/api/v1/listeners/alpha/reset-metrics`);
+    expect(getReset.status).toBe(405);
+    const head = await fetch(`${t.url}/api/v1/status`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+  });
+
+  test('services: filters by type substring, state and listener', async () => {
+    const all = (await get(`${t.url}/api/v1/services`)).json.services as { name: string }[];
+    expect(all.map((s) => s.name).sort()).toEqual(['agent-a', 'h', 'lib-a', 'lib-b']);
+    const lib = (await get(`${t.url}/api/v1/services?type=Library`)).json.services as { name: string }[];
+    expect(lib.map((s) => s.name).sort()).toEqual(['lib-a', 'lib-b']);
+    const beta = (await get(`${t.url}/api/v1/services?listener=beta`)).json.services as { name: string }[];
+    expect(beta.map((s) => s.name)).toEqual(['lib-b']);
+    await waitFor(async () => {
+      const stale = (await get(`${t.url}/api/v1/services?state=stale`)).json.services as { name: string }[];
+      return stale.length === 1 && stale[0]?.name === 'lib-b';
+    }, 'lib-b stale');
+    const up = (await get(`${t.url}/api/v1/services?state=up&type=Library`)).json.services as {
+      name: string;
+    }[];
+    expect(up.map((s) => s.name)).toEqual(['lib-a']);
+    const bad = await get(`${t.url}/api/v1/services?state=sleeping`);
+    expect(bad.status).toBe(400);
+  });
+
+  test('sd: up services announcing metrics_port with a valid host, never the others', async () => {
+    const sd = (await get(`${t.url}/api/v1/sd`)).json as unknown as {
+      targets: string[];
+      labels: Record<string, string>;
+    }[];
+    expect(sd).toEqual([
+      {
+        targets: ['127.0.0.1:9100'],
+        labels: {
+          __meta_vault_multicast_service_type: 'VaultLibrary',
+          __meta_vault_multicast_service_name: 'lib-a',
+          __meta_vault_multicast_listener: 'alpha',
+          __meta_vault_multicast_address: '127.0.0.1:8200',
+          __meta_vault_multicast_version: '1.2.3',
+        },
+      },
+    ]);
+  });
+
+  test('status reports listeners, memberships and the admin mode', async () => {
+    const s = (await get(`${t.url}/api/v1/status`)).json as Record<string, unknown>;
+    expect(s.ready).toBe(true);
+    expect(s.admin).toBe('token+basic');
+    expect((s.reload as { enabled: boolean }).enabled).toBe(false);
+    const listeners = s.listeners as { name: string; running: boolean; memberships: { joined: boolean }[] }[];
+    expect(listeners.map((l) => l.name)).toEqual(['alpha', 'beta']);
+    expect(listeners.every((l) => l.running && l.memberships.some((m) => m.joined))).toBe(true);
+  });
+
+  const reset = (init: RequestInit = {}, name = 'alpha') =>
+    get(`${t.url}/api/v1/listeners/${name}/reset-metrics`, { method: 'POST', ...init });
+  const bearer = { authorization: `Bearer ${TOKEN}` };
+
+  test('reload is refused with 403 while disabled', async () => {
+    const r = await get(`${t.url}/-/reload`, { method: 'POST', headers: bearer });
+    expect(r.status).toBe(403);
+    expect(String(r.json.error)).toContain('http.enableReload');
+  });
+
+  test('credentials: none, a wrong token, wrong basic auth are refused with a challenge', async () => {
+    const none = await reset();
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toMatch(/^Basic realm=/);
+    expect((await reset({ headers: { authorization: `Bearer ${TOKEN}x` } })).status).toBe(401);
+    expect((await reset({ headers: { authorization: 'Bearer ' } })).status).toBe(401);
+    expect((await reset({ headers: { authorization: basic('ops', 'wrong') } })).status).toBe(401);
+    expect((await reset({ headers: { authorization: basic('root', PASSWORD) } })).status).toBe(401);
+    expect((await reset({ headers: { authorization: 'Basic !!!' } })).status).toBe(401);
+    expect((await reset({ headers: { authorization: `Token ${TOKEN}` } })).status).toBe(401);
+    expect((await reset({ headers: { authorization: basic('ops', PASSWORD) } })).status).toBe(200);
+    expect((await reset({ headers: bearer })).status).toBe(200);
+  });
+
+  test('cross-site requests are refused even with credentials', async () => {
+    const host = new URL(t.url).host;
+    expect((await reset({ headers: { ...bearer, origin: 'http://evil.example' } })).status).toBe(403);
+    expect((await reset({ headers: { ...bearer, origin: 'null' } })).status).toBe(403);
+    expect((await reset({ headers: { ...bearer, 'sec-fetch-site': 'cross-site' } })).status).toBe(403);
+    expect(
+      (await reset({ headers: { ...bearer, origin: `http://${host}`, 'sec-fetch-site': 'same-origin' } }))
+        .status,
+    ).toBe(200);
+  });
+
+  test('bodies: empty or small JSON only', async () => {
+    const json = { ...bearer, 'content-type': 'application/json' };
+    expect((await reset({ headers: json, body: '{}' })).status).toBe(200);
+    expect((await reset({ headers: json, body: JSON.stringify({ pad: 'x'.repeat(2000) }) })).status).toBe(
+      413,
+    );
+    expect((await reset({ headers: json, body: '{not json' })).status).toBe(400);
+    expect((await reset({ headers: { ...bearer, 'content-type': 'text/plain' }, body: '{}' })).status).toBe(
+      415,
+    );
+    expect(
+      (
+        await reset({
+          headers: { ...bearer, 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'a=1',
+        })
+      ).status,
+    ).toBe(415);
+    // Chunked, so no Content-Length announces the size up front.
+    const stream = new ReadableStream({
+      start(c) {
+        for (let i = 0; i < 4; i++) c.enqueue(new TextEncoder().encode(`"${'y'.repeat(500)}"`));
+        c.close();
+      },
+    });
+    const chunked = await get(`${t.url}/api/v1/listeners/alpha/reset-metrics`, {
+      method: 'POST',
+      headers: json,
+      body: stream,
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
+  });
+
+  test('reset-metrics zeroes the listener view; refresh clears its services; unknown listener 404', async () => {
+    expect((await reset({ headers: bearer })).status).toBe(200);
+    const s = (await get(`${t.url}/api/v1/status`)).json as unknown as {
+      listeners: { name: string; metrics: { packets_received: number } }[];
+    };
+    // Publishers announce every 100 ms, so right after the reset only a few packets can have arrived.
+    expect(s.listeners.find((l) => l.name === 'alpha')?.metrics.packets_received).toBeLessThan(10);
+    const metrics = (await get(`${t.url}/metrics`)).text;
+    // The exported counter is lifetime and never goes back.
+    expect(metrics).toMatch(/^vault_multicast_received_packets_total\{listener="alpha",[^}]*\} (\d{2,})/m);
+    expect((await reset({ headers: bearer }, 'nope')).status).toBe(404);
+    const refresh = await get(`${t.url}/api/v1/listeners/beta/refresh`, { method: 'POST', headers: bearer });
+    expect(refresh.status).toBe(200);
+    const beta = (await get(`${t.url}/api/v1/services?listener=beta`)).json.services as unknown[];
+    expect(beta).toEqual([]);
+  });
+
+  test('event stream: retry hint and snapshot first, then service events', async () => {
+    const ac = new AbortController();
+    const r = await fetch(`${t.url}/api/v1/events`, { signal: ac.signal });
+    expect(r.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const reader = r.body?.getReader();
+    if (!reader) throw new Error('no body');
+    let text = '';
+    const p = new VaultMultiPublisher({
+      group: '224.1.1.21',
+      port,
+      interfaces: '127.0.0.1',
+      interval: 0.1,
+      jitter: 0,
+      message: { type: 'Late', name: 'late', addr: '127.0.0.1:9999' },
+    });
+    try {
+      const first = await reader.read();
+      text += new TextDecoder().decode(first.value);
+      await waitFor(async () => {
+        const chunk = await reader.read();
+        text += new TextDecoder().decode(chunk.value);
+        return text.includes('event: snapshot');
+      }, 'snapshot');
+      expect(text.startsWith('retry: ')).toBe(true);
+      await p.start();
+      await waitFor(async () => {
+        const chunk = await reader.read();
+        text += new TextDecoder().decode(chunk.value);
+        return /event: service\ndata: \{"event":"up","service":\{[^\n]*"name":"late"/.test(text);
+      }, 'service up event');
+    } finally {
+      await p.stop(0);
+      ac.abort();
+    }
+  });
+});
+
+describe.skipIf(!IN_TEST_NETNS)('mutating endpoints rate limit', () => {
+  let t: TestAgent;
+  beforeAll(async () => {
+    const port = await freeUdpPort();
+    t = await startTestAgent(`
+http: {listen: @HTTP@, enableAdmin: true, mutatingRateLimitPerMinute: 3}
+listeners: [{name: only, group: 224.1.1.23, port: ${port}, interfaces: [127.0.0.1]}]
+`);
+  });
+  afterAll(async () => t?.close());
+
+  test('the fourth request within a minute gets 429 with Retry-After; reads are not limited', async () => {
+    const post = () => get(`${t.url}/api/v1/listeners/only/refresh`, { method: 'POST' });
+    expect((await post()).status).toBe(200);
+    expect((await post()).status).toBe(200);
+    expect((await post()).status).toBe(200);
+    const limited = await post();
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    for (let i = 0; i < 5; i++) expect((await get(`${t.url}/api/v1/status`)).status).toBe(200);
+    expect((await get(`${t.url}/api/v1/status`)).json.admin).toBe('open');
+  });
+});
