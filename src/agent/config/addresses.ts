@@ -99,7 +99,13 @@ export function parseCidr(text: string): { cidr: string } | { error: string } {
   try {
     network = parseNetwork(text);
   } catch {
-    return { error: `invalid network ${JSON.stringify(text)}: write a CIDR such as 10.0.0.0/8 or fd00::/8` };
+    const slash = text.indexOf('/');
+    const family = parseAddress(slash < 0 ? text : text.slice(0, slash), new Uint32Array(4));
+    const why =
+      slash >= 0 && family !== 0
+        ? `the prefix length must be 0 to ${family === 4 ? 32 : 128}`
+        : 'write a CIDR such as 10.0.0.0/8 or fd00::/8';
+    return { error: `invalid network ${JSON.stringify(text)}: ${why}` };
   }
   const slash = text.indexOf('/');
   if (slash < 0) return { cidr: text };

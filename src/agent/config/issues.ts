@@ -64,23 +64,31 @@ export function suggest(key: string, known: readonly string[]): string {
   return known.length > 0 ? ` (known keys: ${known.join(', ')})` : '';
 }
 
+/** A quoted number or boolean is a string in YAML; say so, since it looks right to the eye. */
+function quotedHint(expected: string, input: unknown): string {
+  if (typeof input !== 'string') return '';
+  const numeric = (expected === 'number' || expected === 'int') && /^-?\d+(\.\d+)?$/.test(input.trim());
+  const boolean = expected === 'boolean' && /^(true|false)$/.test(input.trim());
+  return numeric || boolean ? ' (remove the quotes)' : '';
+}
+
 function message(issue: z.core.$ZodIssue): string {
   const input = (issue as { input?: unknown }).input;
   switch (issue.code) {
     case 'invalid_type':
       if (input === undefined) return 'required key is missing';
-      return `expected ${NOUNS[issue.expected] ?? issue.expected}, got ${describe(input)}`;
+      return `expected ${NOUNS[issue.expected] ?? issue.expected}, got ${describe(input)}${quotedHint(issue.expected, input)}`;
     case 'too_small': {
       if (issue.origin === 'string' && Number(issue.minimum) === 1) return 'must not be empty';
       if (issue.origin === 'array') return `needs at least ${issue.minimum} item(s)`;
       const bound = issue.inclusive === false ? `more than ${issue.minimum}` : `at least ${issue.minimum}`;
-      return `must be ${bound}, got ${describe(input)}`;
+      return `must be ${bound}, got ${String(input)}`;
     }
     case 'too_big': {
       if (issue.origin === 'string') return `must be at most ${issue.maximum} characters`;
       if (issue.origin === 'array') return `may have at most ${issue.maximum} items`;
       const bound = issue.inclusive === false ? `less than ${issue.maximum}` : `at most ${issue.maximum}`;
-      return `must be ${bound}, got ${describe(input)}`;
+      return `must be ${bound}, got ${String(input)}`;
     }
     case 'invalid_value':
       return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describe(input)}`;

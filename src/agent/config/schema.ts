@@ -107,7 +107,7 @@ function checkLinkScope(
     ctx.addIssue({
       code: 'custom',
       path: interfaces === undefined ? ['group'] : [key],
-      message: `IPv6 link-scope group ${groupAddr} needs exactly one interface name (e.g. ${key}: eth0)`,
+      message: `IPv6 link-scope group ${groupAddr} needs exactly one interface name (e.g. ${key === 'interface' ? 'interface: eth0' : 'interfaces: [eth0]'})`,
     });
   }
 }
