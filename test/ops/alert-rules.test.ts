@@ -107,6 +107,20 @@ describe('alert rules', () => {
     }
   });
 
+  it('load with the example Prometheus configuration, whose agent job the rules select and whose SD job they do not', async () => {
+    const res = await promtool(['check', 'config', 'prometheus.example.yaml'], RULES_DIR);
+    expect(res.output).toContain('SUCCESS: 1 rule files found');
+    expect(res.code).toBe(0);
+    const config = parse(await readFile(join(RULES_DIR, 'prometheus.example.yaml'), 'utf8')) as {
+      scrape_configs: { job_name: string }[];
+    };
+    const selector = /job=~"([^"]+)"/.exec(await readFile(RULES_FILE, 'utf8'))?.[1] ?? '';
+    const selects = (job: string) => new RegExp(`^(?:${selector})$`).test(job);
+    const jobs = config.scrape_configs.map((c) => c.job_name);
+    expect(jobs.filter(selects)).toEqual(['vault-multicast']);
+    expect(jobs).toContain('multicast-discovered');
+  });
+
   it('parse-check helper rejects a broken expression (so the dashboard check can fail)', async () => {
     const bad = await checkExpressions([{ name: 'broken', expr: 'sum by (job (up)' }]);
     expect(bad.code).not.toBe(0);
