@@ -1,0 +1,36 @@
+"""Receives like py-vault-multicast's listener and prints one JSON line per delivered message
+({"message": ..., "from": [host, port]}), then a summary line ({"summary": {...}}) at the end.
+Usage: original_listener.py --group G --port P [--count N] [--seconds S]"""
+import argparse
+import json
+import sys
+import time
+
+from original import Listener, listener_socket
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--group", default="224.1.1.1")
+    p.add_argument("--port", type=int, default=5004)
+    p.add_argument("--count", type=int, default=3)
+    p.add_argument("--seconds", type=float, default=10.0)
+    a = p.parse_args()
+    delivered = []
+
+    def on_message(message, addr):
+        delivered.append(message)
+        print(json.dumps({"message": message, "from": list(addr)}), flush=True)
+        if len(delivered) >= a.count:
+            listener.running = False
+
+    listener = Listener(listener_socket(a.group, a.port, timeout=0.2), on_message)
+    print(json.dumps({"ready": True}), flush=True)
+    listener.run(deadline=time.monotonic() + a.seconds)
+    summary = {"packets_received": listener.packets_received, "errors": listener.errors, "delivered": len(delivered)}
+    print(json.dumps({"summary": summary}), flush=True)
+    return 0 if len(delivered) >= a.count else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
