@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import type { ServiceView, StatusView } from '../../src/agent/api-types.js';
+import { webUrl } from '../../src/web/connect.js';
+import { DEFAULT_QUERY, type Query, visibleEntries } from '../../src/web/query.js';
+import { type ServiceEntry, Store, serviceId } from '../../src/web/store.js';
+
+function view(over: Partial<ServiceView>): ServiceView {
+  return {
+    listener: 'l1',
+    key: `${over.type ?? 't'}\u0000${over.addr ?? '10.0.0.1:1'}`,
+    type: 't',
+    name: 'n',
+    addr: '10.0.0.1:1',
+    version: null,
+    state: 'up',
+    source: '10.0.0.1',
+    firstSeen: 1000,
+    lastSeen: 1000,
+    expiresIn: 30,
+    ttl: 30,
+    age: null,
+    lost: 0,
+    packets: 1,
+    metricsPort: null,
+    data: {},
+    ...over,
+  };
+}
+
+const STATUS: StatusView = {
+  version: 'test',
+  startedAt: 0,
+  ready: true,
+  admin: 'open',
+  reload: { enabled: false, lastSuccess: true, lastSuccessAt: 0 },
+  listeners: [],
+  publishers: [],
+};
+
+function entries(views: ServiceView[]): ServiceEntry[] {
+  const store = new Store(() => 0);
+  store.applySnapshot({ status: STATUS, services: views });
+  return [...store.services.values()];
+}
+
+const names = (list: ServiceEntry[]) => list.map((e) => e.view.name);
+const q = (over: Partial<Query>): Query => ({ ...DEFAULT_QUERY, ...over });
+
+describe('which services the table shows', () => {
+  const all = entries([
+    view({ type: 'VaultServer', name: 'vault-a', addr: '10.0.0.1:8200', data: { region: 'eu-west' } }),
+    view({ type: 'http', name: 'api', addr: '10.0.0.2:80', lastSeen: 1005 }),
+    view({ type: 'vault', name: 'old', addr: '10.0.0.3:8200', state: 'gone' }),
+    view({ type: 'db', name: 'pg', addr: '10.0.0.4:5432', state: 'stale', listener: 'l2' }),
+  ]);
+
+  it('matches the type filter as a substring of the type, case as typed (the original)', () => {
+    expect(names(visibleEntries(all, q({ typeFilter: 'Vault' })))).toEqual(['vault-a']);
+    expect(names(visibleEntries(all, q({ typeFilter: 'ault', showDeparted: true })))).toEqual([
+      'old',
+      'vault-a',
+    ]);
+  });
+
+  it('hides departed services unless asked, keeps stale ones, and narrows to one listener', () => {
+    // Sorted by type by default: db, http, VaultServer.
+    expect(names(visibleEntries(all, q({})))).toEqual(['pg', 'api', 'vault-a']);
+    expect(names(visibleEntries(all, q({ showDeparted: true }))).sort()).toEqual([
+      'api',
+      'old',
+      'pg',
+      'vault-a',
+    ]);
+    expect(names(visibleEntries(all, q({ listener: 'l2' })))).toEqual(['pg']);
+  });
+
+  it('searches every field and the announcement itself, all terms, any case', () => {
+    expect(names(visibleEntries(all, q({ search: 'EU-west' })))).toEqual(['vault-a']);
+    expect(names(visibleEntries(all, q({ search: '8200 vault' })))).toEqual(['vault-a']);
+    expect(names(visibleEntries(all, q({ search: 'nothing-like-this' })))).toEqual([]);
+  });
+
+  it('sorts by the chosen column in either direction', () => {
+    expect(names(visibleEntries(all, q({ sortKey: 'name' })))).toEqual(['api', 'pg', 'vault-a']);
+    expect(names(visibleEntries(all, q({ sortKey: 'name', sortDirection: 'descending' })))).toEqual([
+      'vault-a',
+      'pg',
+      'api',
+    ]);
+    expect(names(visibleEntries(all, q({ sortKey: 'state' })))).toEqual(['api', 'vault-a', 'pg']);
+    expect(names(visibleEntries(all, q({ sortKey: 'lastSeen' })))[0]).toBe('api');
+  });
+});
+
+describe('the page store', () => {
+  it('lets a snapshot replace everything, so a reconnect forgets services the agent forgot', () => {
+    const store = new Store(() => 0);
+    const a = view({ name: 'a', addr: '10.0.0.1:1' });
+    store.applySnapshot({ status: STATUS, services: [a, view({ name: 'b', addr: '10.0.0.2:1' })] });
+    store.applySnapshot({ status: STATUS, services: [a] });
+    expect([...store.services.keys()]).toEqual([serviceId(a)]);
+    store.applyService({ event: 'removed', service: a });
+    expect(store.services.size).toBe(0);
+  });
+
+  it('computes the sparkline rate from counter deltas and survives a reset', () => {
+    const store = new Store(() => 0);
+    const listener = (packets: number) => ({
+      name: 'l1',
+      group: '224.1.1.1',
+      port: 5004,
+      interfaces: null,
+      running: true,
+      memberships: [],
+      receiveBufferBytes: null,
+      metrics: {
+        packets_sent: 0,
+        packets_received: packets,
+        bytes_sent: 0,
+        bytes_received: 0,
+        errors: 0,
+        active_services: 0,
+        uptime_seconds: 1,
+        packets_per_second: 0,
+        dropped: {},
+      },
+    });
+    store.applyMetrics({ at: 100, listeners: [listener(10)], publishers: [] });
+    store.applyMetrics({ at: 101, listeners: [listener(15)], publishers: [] });
+    store.applyMetrics({ at: 103, listeners: [listener(25)], publishers: [] });
+    store.applyMetrics({ at: 104, listeners: [listener(2)], publishers: [] });
+    expect(store.rates('listener', 'l1')).toEqual([5, 5, 2]);
+  });
+});
+
+describe('Connect', () => {
+  it('opens web services and never builds a URL from an address that could smuggle anything in', () => {
+    expect(webUrl(view({ type: 'http-api', addr: '10.0.0.5:8080' }))).toBe('http://10.0.0.5:8080/');
+    expect(webUrl(view({ type: 'x', addr: '[2001:db8::5]:3000', data: { scheme: 'https' } }))).toBe(
+      'https://[2001:db8::5]:3000/',
+    );
+    expect(webUrl(view({ type: 'postgres', addr: '10.0.0.9:5432' }))).toBeUndefined();
+    expect(webUrl(view({ type: 'http', addr: 'evil.example/@10.0.0.1:80' }))).toBeUndefined();
+    expect(webUrl(view({ type: 'http', addr: 'javascript:alert(1)//:80' }))).toBeUndefined();
+    expect(webUrl(view({ type: 'http', addr: '10.0.0.1' }))).toBeUndefined();
+  });
+});
