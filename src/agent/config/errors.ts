@@ -16,8 +16,10 @@ export interface ConfigProblem {
 }
 
 export function formatProblem(p: ConfigProblem): string {
+  // Messages quote file paths and values; a line break in one must not split the report.
+  const message = p.message.replace(/\r?\n/g, '\\n');
   const where = p.line === undefined ? p.file : `${p.file}:${p.line}:${p.col ?? 1}`;
-  return p.path === '' ? `${where}: ${p.message}` : `${where}: ${p.path}: ${p.message}`;
+  return p.path === '' ? `${where}: ${message}` : `${where}: ${p.path}: ${message}`;
 }
 
 /** Problems in file order, so the report reads top to bottom like the file. */
@@ -37,11 +39,15 @@ export class ConfigError extends Error {
   }
 }
 
-/** Key path as users read it: `listeners[0].interfaces[1]`. */
+/**
+ * Key path as users read it: `listeners[0].interfaces[1]`. A key that is not a plain word (it can be
+ * anything inside a message mapping) is quoted, `message["a.b"]`, so that each report stays one line.
+ */
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;
+    else if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(String(part))) out += `[${JSON.stringify(String(part))}]`;
     else out += out === '' ? String(part) : `.${String(part)}`;
   }
   return out;

@@ -29,7 +29,8 @@ export function knownKeys(schema: z.ZodType, path: readonly PropertyKey[]): stri
     for (let guard = 0; guard < 20 && node?.def; guard++) {
       const def = node.def;
       if (def.innerType) node = def.innerType;
-      else if (def.type === 'pipe') node = def.in;
+      // A preprocess is a pipe from a transform into the real schema; a transform is a pipe out of it.
+      else if (def.type === 'pipe') node = def.in?.def?.type === 'transform' ? def.out : def.in;
       else break;
     }
   };

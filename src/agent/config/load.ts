@@ -90,7 +90,14 @@ export async function parseConfig(
   const envProblems = expandEnvInDocument(doc, lc, file, env);
   if (envProblems.length > 0) throw new ConfigError(envProblems);
 
-  const result = configSchema.safeParse(doc.toJS({ maxAliasCount: 100 }), { reportInput: true });
+  let data: unknown;
+  try {
+    // The alias limit stops a "billion laughs" document from expanding into gigabytes.
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    throw new ConfigError([{ file, line: 1, col: 1, path: '', message: `YAML: ${(err as Error).message}` }]);
+  }
+  const result = configSchema.safeParse(data, { reportInput: true });
   if (!result.success) throw new ConfigError(issueProblems(result.error.issues, configSchema, doc, lc, file));
 
   const secrets = await readSecrets(result.data, dirname(resolve(filename)), file, (path) =>

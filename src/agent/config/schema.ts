@@ -264,14 +264,21 @@ function checkUniqueNames(
   });
 }
 
+/** A section left empty (`http:` with every child commented out) reads as null; it means "all defaults". */
+function section<T extends z.ZodType>(schema: T) {
+  return z.preprocess((value) => (value === null ? undefined : value), schema);
+}
+
 export const configSchema = z
   .strictObject({
-    http: http.prefault({}),
-    log: z.strictObject({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info') }).prefault({}),
-    metrics: metrics.prefault({}),
-    security: security.prefault({}),
-    listeners: z.array(listener).default([]),
-    publishers: z.array(publisher).default([]),
+    http: section(http.prefault({})),
+    log: section(
+      z.strictObject({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info') }).prefault({}),
+    ),
+    metrics: section(metrics.prefault({})),
+    security: section(security.prefault({})),
+    listeners: section(z.array(listener).default([])),
+    publishers: section(z.array(publisher).default([])),
   })
   .superRefine((c, ctx) => {
     if (c.listeners.length === 0 && c.publishers.length === 0) {
