@@ -1,0 +1,294 @@
+/**
+ * End to end: the built agent in a loopback namespace host with two listeners (different groups, same port)
+ * and a publisher; announcements from separate processes. /metrics counts exactly per group and passes
+ * promtool; a SIGKILLed publisher's service goes to up 0 and then disappears; SIGHUP bursts leave the file
+ * descriptors as they were; SIGTERM exits 0 after the goodbye reached a listener.
+ */
+import { execFile } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createLoopbackHost, type Host, NETNS_AVAILABLE, waitFor } from '../harness/netns.js';
+import { REPO_ROOT, type SpawnedAgent, spawnAgent } from './spawn-agent.js';
+
+const LIB = join(REPO_ROOT, 'dist', 'src', 'index.js');
+const X = '224.1.1.41';
+const Y = '224.1.1.42';
+const Z = '224.1.1.43';
+
+/** Sends `count` announcements of `type` to `group` through 127.0.0.1, then exits. */
+const SENDER = `
+import dgram from 'node:dgram';
+const { encodeAnnouncement } = await import(process.env.VM_LIB);
+const [group, port, count, type] = JSON.parse(process.argv[1]);
+const s = dgram.createSocket({ type: 'udp4' });
+await new Promise((r) => s.bind(0, '127.0.0.1', r));
+s.setMulticastInterface('127.0.0.1');
+s.setMulticastLoopback(true);
+for (let i = 0; i < count; i++) {
+  const bytes = encodeAnnouncement({ type, name: type + '-' + i % 3, addr: '127.0.0.1:' + (7000 + i % 3) }, { seq: i });
+  await new Promise((res, rej) => s.send(bytes, port, group, (e) => (e ? rej(e) : res())));
+}
+s.close();
+`;
+
+/** A publisher that announces until killed. */
+const PUBLISHER = `
+const { VaultMultiPublisher } = await import(process.env.VM_LIB);
+const [group, port, type] = JSON.parse(process.argv[1]);
+const p = new VaultMultiPublisher({ group, port, interfaces: '127.0.0.1', interval: 0.2, jitter: 0,
+  message: { type, name: type, addr: '127.0.0.1:7777' } });
+await p.start();
+process.stdout.write('started\\n');
+`;
+
+/** A listener that prints one line per service state change. */
+const WATCHER = `
+const { VaultMultiListener } = await import(process.env.VM_LIB);
+const [group, port] = JSON.parse(process.argv[1]);
+const l = new VaultMultiListener({ group, port, interfaces: '127.0.0.1' });
+l.on('up', (r) => process.stdout.write('up ' + r.type + '\\n'));
+l.on('down', (r, why) => process.stdout.write('down ' + r.type + ' ' + why + '\\n'));
+await l.start();
+process.stdout.write('ready\\n');
+`;
+
+/** `node -e` arguments for one of the scripts above, with the built library's path filled in. */
+function nodeArgs(script: string, args: unknown[]): string[] {
+  return [
+    '--input-type=module',
+    '-e',
+    script.replaceAll('process.env.VM_LIB', JSON.stringify(LIB)),
+    JSON.stringify(args),
+  ];
+}
+
+function runNode(host: Host, script: string, args: unknown[]) {
+  return host.spawn(process.execPath, nodeArgs(script, args));
+}
+
+/** Opens a connection and sends half a request, then waits. */
+const HALF_REQUEST = `
+import net from 'node:net';
+const [port] = JSON.parse(process.argv[1]);
+const c = net.connect(port, '127.0.0.1', () => {
+  c.write('GET /metrics HTTP/1.1\\r\\nHost: x\\r\\n');
+  process.stdout.write('connected\\n');
+});
+c.on('error', () => {});
+setInterval(() => {}, 1000);
+`;
+
+function sample(body: string, name: string, labels: Record<string, string>): number | undefined {
+  for (const line of body.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    const close = line.lastIndexOf('}');
+    const labelText = line.slice(name.length + 1, close);
+    if (Object.entries(labels).every(([k, v]) => labelText.includes(`${k}="${v}"`))) {
+      return Number(line.slice(close + 2));
+    }
+  }
+  return undefined;
+}
+
+function promtoolCheck(body: string): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    const child = execFile('promtool', ['check', 'metrics'], { timeout: 10_000 }, (err, stdout, stderr) => {
+      const code = err ? ((err as { code?: number }).code ?? 1) : 0;
+      resolve({ code: typeof code === 'number' ? code : 1, out: stdout + stderr });
+    });
+    child.stdin?.end(body);
+  });
+}
+
+describe.skipIf(!NETNS_AVAILABLE)('agent end to end', () => {
+  let host: Awaited<ReturnType<typeof createLoopbackHost>>;
+  let agent: SpawnedAgent;
+  let watcherOut = '';
+  const port = 5004;
+
+  beforeAll(async () => {
+    host = await createLoopbackHost();
+    const watcher = runNode(host, WATCHER, [Z, port]);
+    watcher.stdout?.on('data', (d) => {
+      watcherOut += d;
+    });
+    await waitFor(() => watcherOut.includes('ready'), 'watcher ready', 10_000);
+    const listener = (name: string, group: string) => ({
+      name,
+      group,
+      port,
+      interfaces: ['127.0.0.1'],
+      serviceTimeout: '1s',
+      retention: '2s',
+    });
+    agent = await spawnAgent(
+      {
+        listeners: [listener('x', X), listener('y', Y)],
+        publishers: [
+          {
+            name: 'self',
+            group: Z,
+            port,
+            interface: '127.0.0.1',
+            interval: '200ms',
+            message: { type: 'AgentSelf', name: 'self', addr: '127.0.0.1:9477' },
+          },
+        ],
+      },
+      { host },
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    agent?.kill();
+    await host?.destroy();
+  });
+
+  test('exact received counts per group, each listener only its own group', async () => {
+    const sender = (group: string, count: number, type: string) =>
+      host.run(process.execPath, nodeArgs(SENDER, [group, port, count, type]), { timeoutMs: 10_000 });
+    const sx = await sender(X, 25, 'CountX');
+    expect(sx.code, sx.stderr).toBe(0);
+    const sy = await sender(Y, 40, 'CountY');
+    expect(sy.code, sy.stderr).toBe(0);
+    let body = '';
+    const received = (l: string) => sample(body, 'vault_multicast_received_packets_total', { listener: l });
+    await waitFor(
+      async () => {
+        body = (await agent.fetch('/metrics')).body;
+        return received('x') === 25 && received('y') === 40;
+      },
+      'exact counts',
+      10_000,
+    ).catch(() => undefined);
+    expect({ x: received('x'), y: received('y') }).toEqual({ x: 25, y: 40 });
+    expect(sample(body, 'vault_multicast_accepted_packets_total', { listener: 'x' })).toBe(25);
+    expect(sample(body, 'vault_multicast_active_services', { listener: 'y' })).toBe(3);
+    const services = JSON.parse((await agent.fetch('/api/v1/services')).body) as {
+      services: { listener: string; type: string }[];
+    };
+    const types = (l: string) => [
+      ...new Set(services.services.filter((s) => s.listener === l).map((s) => s.type)),
+    ];
+    expect(types('x')).toEqual(['CountX']);
+    expect(types('y')).toEqual(['CountY']);
+  });
+
+  test('promtool accepts /metrics', async () => {
+    const res = await agent.fetch('/metrics');
+    expect(res.status).toBe(200);
+    const check = await promtoolCheck(res.body);
+    expect(check.out).toBe('');
+    expect(check.code).toBe(0);
+  });
+
+  test('a SIGKILLed publisher goes to service_up 0 after the timeout, then disappears', async () => {
+    const pub = runNode(host, PUBLISHER, [X, port, 'Killable']);
+    const up = async () =>
+      sample((await agent.fetch('/metrics')).body, 'vault_multicast_service_up', {
+        service_type: 'Killable',
+      });
+    await waitFor(async () => (await up()) === 1, 'Killable up', 10_000);
+    pub.kill('SIGKILL');
+    await waitFor(async () => (await up()) === 0, 'Killable up 0', 10_000);
+    await waitFor(async () => (await up()) === undefined, 'Killable gone from /metrics', 10_000);
+    const services = (await agent.fetch('/api/v1/services?type=Killable')).body;
+    expect(JSON.parse(services)).toEqual({ services: [] });
+  });
+
+  test('ten SIGHUPs in one second leave the file descriptors unchanged', async () => {
+    const fds = () => readdirSync(`/proc/${agent.pid}/fd`).length;
+    const reloads = async () =>
+      sample((await agent.fetch('/metrics')).body, 'vault_multicast_config_reloads_total', {
+        result: 'success',
+      }) ?? 0;
+    const before = fds();
+    const reloadsBefore = await reloads();
+    for (let i = 0; i < 10; i++) {
+      agent.child.kill('SIGHUP');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await waitFor(async () => (await reloads()) > reloadsBefore, 'a reload', 10_000);
+    // Settled: no reload still running once two reads 300 ms apart agree.
+    let last = -1;
+    await waitFor(
+      async () => {
+        const now = await reloads();
+        const same = now === last;
+        last = now;
+        await new Promise((r) => setTimeout(r, 300));
+        return same;
+      },
+      'reloads settle',
+      10_000,
+    );
+    expect(fds()).toBe(before);
+    expect((await agent.fetch('/-/ready')).status).toBe(200);
+  });
+
+  test('SIGTERM: exit 0 and the goodbye reaches a listener', async () => {
+    expect(watcherOut).toContain('up AgentSelf');
+    expect(watcherOut).not.toContain('down AgentSelf');
+    const exit = await agent.stop('SIGTERM');
+    expect(exit).toEqual({ code: 0, signal: null });
+    await waitFor(() => watcherOut.includes('down AgentSelf goodbye'), 'goodbye', 5000);
+    expect(agent.logs()).toContain('"msg":"agent stopped"');
+  });
+});
+
+describe.skipIf(!NETNS_AVAILABLE)('agent signals', () => {
+  let host: Awaited<ReturnType<typeof createLoopbackHost>>;
+  beforeAll(async () => {
+    host = await createLoopbackHost();
+  });
+  afterAll(async () => host?.destroy());
+
+  const config = {
+    listeners: [{ name: 'l', group: '224.1.1.44', port: 5004, interfaces: ['127.0.0.1'] }],
+    publishers: [
+      {
+        name: 'p',
+        group: '224.1.1.44',
+        port: 5004,
+        interface: '127.0.0.1',
+        message: { type: 'S', addr: '127.0.0.1:1' },
+      },
+    ],
+  };
+
+  test('SIGTERM during start-up exits 0', async () => {
+    const agent = await spawnAgent(config, { host, waitReady: false });
+    try {
+      // The first log line is written while the agent is still starting its listeners and publishers.
+      await waitFor(() => agent.logs().length > 0, 'first log line', 10_000);
+      agent.child.kill('SIGTERM');
+      expect(await agent.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+    } finally {
+      agent.kill();
+    }
+  });
+
+  test('a second signal during shutdown exits at once with 128 + signal', async () => {
+    const agent = await spawnAgent(config, { host });
+    // A client stuck half-way through its request headers holds the HTTP close for 500 ms: the window in
+    // which the second signal arrives.
+    const { port } = new URL(agent.url);
+    const holder = runNode(host, HALF_REQUEST, [Number(port)]);
+    let held = '';
+    holder.stdout?.on('data', (d) => {
+      held += d;
+    });
+    try {
+      await waitFor(() => held.includes('connected'), 'half-open request', 10_000);
+      agent.child.kill('SIGTERM');
+      await waitFor(() => agent.logs().includes('"msg":"agent stopping"'), 'shutdown begun', 5000);
+      agent.child.kill('SIGTERM');
+      expect(await agent.exited()).toEqual({ code: 143, signal: null });
+      expect(agent.logs()).toContain('second signal: exiting now');
+    } finally {
+      agent.kill();
+      holder.kill('SIGKILL');
+    }
+  });
+});
