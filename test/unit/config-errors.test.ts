@@ -64,6 +64,11 @@ const CASES: [file: string, message: string][] = [
     '5:17: publishers[0].interfaces: give either interface or interfaces, not both',
   ],
   [
+    'bad-interface.yaml',
+    '4:24: listeners[0].interfaces[1]: "my lan" is neither an interface name (1 to 15 characters, no spaces, slashes, commas or colons) nor an IP address',
+  ],
+  ['duplicate-interface.yaml', '4:24: listeners[0].interfaces[1]: interface eth0 is listed twice'],
+  [
     'link-local-v6-no-interface.yaml',
     '2:12: listeners[0].group: IPv6 link-scope group ff02::1:5004 needs exactly one interface name (e.g. interfaces: [eth0])',
   ],

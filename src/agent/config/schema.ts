@@ -8,6 +8,7 @@
  * run on the whole document after the shape is valid, and report their problems with key paths like the
  * shape errors, so that the user sees one list.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import {
   DEFAULT_BUFFER_SIZE,
@@ -57,41 +58,45 @@ const name = z
   .max(128)
   .regex(/^[^\s/\p{Cc}]+$/u, { error: 'a name may not contain spaces, slashes or control characters' });
 
+/**
+ * Why `item` can't name an interface: Linux names are at most 15 bytes without spaces or slashes (IFNAMSIZ);
+ * an address (IPv6 with an optional %zone) names the interface that holds it. Commas are refused because the
+ * library reads "a,b" as two interfaces.
+ */
+function interfaceProblem(item: unknown): string | undefined {
+  if (typeof item !== 'string') return `expected an interface name or address, got ${describe(item)}`;
+  if (item === 'all') return '"all" stands alone: write interfaces: all';
+  if (isIP(item.split('%')[0] ?? '') !== 0) return undefined;
+  if (/^[^\s/,:]{1,15}$/.test(item)) return undefined;
+  return `${JSON.stringify(item)} is neither an interface name (1 to 15 characters, no spaces, slashes, commas or colons) nor an IP address`;
+}
+
 const interfaceList = z.unknown().transform((value, ctx): string[] | 'all' => {
   if (value === 'all') return 'all';
-  if (typeof value === 'string') {
-    if (value.trim() === '') ctx.addIssue({ code: 'custom', message: 'interface name is empty' });
-    return [value];
-  }
-  if (!Array.isArray(value)) {
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list)) {
     ctx.addIssue({
       code: 'custom',
       message: `expected an interface name or address, a list of them, or "all"; got ${describe(value)}`,
     });
     return z.NEVER;
   }
-  if (value.length === 0) {
+  if (list.length === 0) {
     ctx.addIssue({
       code: 'custom',
       message:
         'empty list: name at least one interface, write "all", or leave the key out for the default route',
     });
   }
-  const seen = new Set<string>();
-  value.forEach((item, i) => {
-    if (typeof item !== 'string' || item.trim() === '') {
-      ctx.addIssue({
-        code: 'custom',
-        path: [i],
-        message: `expected an interface name or address, got ${describe(item)}`,
-      });
-    } else if (item === 'all') {
-      ctx.addIssue({ code: 'custom', path: [i], message: '"all" stands alone: write interfaces: all' });
-    } else if (seen.has(item)) {
-      ctx.addIssue({ code: 'custom', path: [i], message: `interface ${item} is listed twice` });
-    } else seen.add(item);
+  const seen = new Set<unknown>();
+  list.forEach((item, i) => {
+    const problem =
+      interfaceProblem(item) ?? (seen.has(item) ? `interface ${item} is listed twice` : undefined);
+    if (problem)
+      ctx.addIssue({ code: 'custom', path: typeof value === 'string' ? [] : [i], message: problem });
+    seen.add(item);
   });
-  return value as string[];
+  return list as string[];
 });
 
 /** IPv6 link-scoped groups need one interface named; an address or "all" leaves the link ambiguous. */
