@@ -11,6 +11,8 @@ export const MAX_HOST_LENGTH = 253;
 export interface HostPort {
   host: string;
   port: number | undefined;
+  /** The normal address when the input already was one (saves building the same string again). */
+  addr?: string;
 }
 
 /**
@@ -94,10 +96,11 @@ export function parseAddrString(addr: string): HostPort | undefined {
     if (close === len - 1) return { host, port: undefined };
     if (addr.charCodeAt(close + 1) !== 0x3a) return undefined;
     const port = parseDecimalPort(addr, close + 2, len);
-    return port === undefined ? undefined : { host, port };
+    if (port === undefined) return undefined;
+    return host === inner && addr.charCodeAt(close + 2) !== 0x30 ? { host, port, addr } : { host, port };
   }
   const colon = addr.indexOf(':');
-  if (colon < 0) return isPlainHost(addr) ? { host: addr, port: undefined } : undefined;
+  if (colon < 0) return isPlainHost(addr) ? { host: addr, port: undefined, addr } : undefined;
   if (addr.indexOf(':', colon + 1) >= 0) {
     // Several colons and no brackets: only an IPv6 literal without a port can look like this.
     return looksLikeIPv6(addr) ? { host: normaliseIPv6(addr), port: undefined } : undefined;
@@ -105,7 +108,9 @@ export function parseAddrString(addr: string): HostPort | undefined {
   const host = addr.slice(0, colon);
   if (!isPlainHost(host)) return undefined;
   const port = parseDecimalPort(addr, colon + 1, len);
-  return port === undefined ? undefined : { host, port };
+  if (port === undefined) return undefined;
+  // Only a port written with leading zeros makes the normal form differ from what was sent.
+  return addr.charCodeAt(colon + 1) !== 0x30 ? { host, port, addr } : { host, port };
 }
 
 /**

@@ -221,7 +221,7 @@ export function announcementFromObject(obj: Record<string, unknown>): DecodeResu
     announcement: {
       type,
       name: name === undefined ? type : name,
-      addr: formatAddr(where.host, where.port),
+      addr: where.addr ?? formatAddr(where.host, where.port),
       host: where.host,
       port: where.port,
       version,

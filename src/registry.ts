@@ -107,7 +107,12 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
   readonly stats: RegistryStats = { discovered: 0, expired: 0, goodbyes: 0, conflicts: 0, refused: 0 };
 
   readonly #clock: Clock;
-  readonly #entries = new Map<string, Entry>();
+  /**
+   * type → addr → entry. Two lookups with the strings as decoded beat building and hashing a joined key
+   * for every datagram.
+   */
+  readonly #byType = new Map<string, Map<string, Entry>>();
+  #size = 0;
   /** Expiry wheel: bucket number → up entries that may expire in or after that bucket. */
   readonly #wheel = new Map<number, Set<Entry>>();
   /** Every bucket below this one has been swept. */
@@ -135,7 +140,7 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
 
   /** Services tracked, down ones included. */
   get size(): number {
-    return this.#entries.size;
+    return this.#size;
   }
 
   /** Services by state (kept up to date as they change, so this is cheap). */
@@ -144,11 +149,13 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
   }
 
   get(key: string): ServiceRecord | undefined {
-    return this.#entries.get(key)?.rec;
+    const nul = key.indexOf('\0');
+    if (nul < 0) return undefined;
+    return this.#byType.get(key.slice(0, nul))?.get(key.slice(nul + 1))?.rec;
   }
 
   *services(): IterableIterator<ServiceRecord> {
-    for (const entry of this.#entries.values()) yield entry.rec;
+    for (const byAddr of this.#byType.values()) for (const entry of byAddr.values()) yield entry.rec;
   }
 
   /**
@@ -158,17 +165,16 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
    */
   observe(a: Announcement, source: string, nowMonoMs: number = this.#clock.monotonicMs()): ObserveResult {
     if (this.typeFilter !== '' && !a.type.includes(this.typeFilter)) return 'filtered';
-    const key = serviceKey(a.type, a.addr);
-    const entry = this.#entries.get(key);
+    const entry = this.#byType.get(a.type)?.get(a.addr);
     const wallMs = this.#clock.wallMs();
     if (entry === undefined) {
       // A goodbye from a service never seen leaves nothing to mark.
       if (a.goodbye) return 'accepted';
-      if (this.#entries.size >= this.maxServices && !this.#evictOldestDown()) {
+      if (this.#size >= this.maxServices && !this.#evictOldestDown()) {
         this.stats.refused++;
         return 'service_limit';
       }
-      this.#add(key, a, source, nowMonoMs, wallMs);
+      this.#add(a, source, nowMonoMs, wallMs);
       return 'accepted';
     }
     const rec = entry.rec;
@@ -187,7 +193,7 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
       return 'accepted';
     }
     if (!wasUp) {
-      this.#down.delete(key);
+      this.#down.delete(rec.key);
       this.#setCount(rec.state, -1);
       rec.state = 'up';
       rec.forgetAtMonoMs = undefined;
@@ -243,8 +249,9 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
 
   /** Forgets every service (the widget's Refresh). Emits `removed` for each; lifetime stats are kept. */
   clear(): void {
-    const entries = [...this.#entries.values()];
-    this.#entries.clear();
+    const entries = [...this.#byType.values()].flatMap((byAddr) => [...byAddr.values()]);
+    this.#byType.clear();
+    this.#size = 0;
     this.#wheel.clear();
     this.#down.clear();
     this.#claims.clear();
@@ -258,7 +265,8 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
     for (const entry of entries) this.emit('removed', entry.rec);
   }
 
-  #add(key: string, a: Announcement, source: string, nowMonoMs: number, wallMs: number): void {
+  #add(a: Announcement, source: string, nowMonoMs: number, wallMs: number): void {
+    const key = serviceKey(a.type, a.addr);
     const ttlMs = a.ttl === undefined ? this.serviceTimeoutMs : a.ttl * 1000;
     const rec: ServiceRecord = {
       key,
@@ -284,7 +292,13 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
       data: a.data,
     };
     const entry: Entry = { rec, bucket: UNSCHEDULED, claim: undefined, claimKey: '' };
-    this.#entries.set(key, entry);
+    let byAddr = this.#byType.get(a.type);
+    if (byAddr === undefined) {
+      byAddr = new Map();
+      this.#byType.set(a.type, byAddr);
+    }
+    byAddr.set(a.addr, entry);
+    this.#size++;
     this.#counts.up++;
     this.stats.discovered++;
     this.#schedule(entry);
@@ -346,7 +360,11 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
 
   #remove(entry: Entry): void {
     const rec = entry.rec;
-    this.#entries.delete(rec.key);
+    const byAddr = this.#byType.get(rec.type);
+    if (byAddr?.delete(rec.addr)) {
+      this.#size--;
+      if (byAddr.size === 0) this.#byType.delete(rec.type);
+    }
     this.#down.delete(rec.key);
     this.#unschedule(entry);
     this.#unclaim(entry);

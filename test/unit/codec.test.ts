@@ -76,6 +76,8 @@ describe('decodeAnnouncement address shapes', () => {
     ['host:port', { addr: '192.0.2.10:8080' }, '192.0.2.10:8080', '192.0.2.10', 8080],
     ['name:port', { addr: 'vault.example:8200' }, 'vault.example:8200', 'vault.example', 8200],
     ['host alone', { addr: '192.0.2.1' }, '192.0.2.1', '192.0.2.1', undefined],
+    ['port with leading zeros', { addr: 'h:08080' }, 'h:8080', 'h', 8080],
+    ['[V6]:port with leading zeros', { addr: '[::A]:080' }, '[::a]:80', '::a', 80],
     ['[v6]:port', { addr: '[2001:db8::1]:8080' }, '[2001:db8::1]:8080', '2001:db8::1', 8080],
     ['[V6]:port is lower-cased', { addr: '[2001:DB8::A]:80' }, '[2001:db8::a]:80', '2001:db8::a', 80],
     ['[v6%zone]:port', { addr: '[fe80::1%eth0]:80' }, '[fe80::1%eth0]:80', 'fe80::1%eth0', 80],
