@@ -550,6 +550,11 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
     }
   }
 
+  private unresolvedMessage(spec: string, code: string | undefined): string {
+    const why = code === 'ENODEV' ? 'no such interface' : `it has no ${this.family} address`;
+    return `cannot join ${this.group} on '${spec}': ${why} (${code ?? 'UNKNOWN'})`;
+  }
+
   private markUnresolved(r: ResolvedInterface): void {
     const previous = this.unresolved.get(r.spec);
     const status: MembershipStatus = { interface: r.spec, address: undefined, joined: false, error: r.error };
@@ -558,10 +563,7 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
     this.problem({
       operation: 'join',
       code: r.error ?? 'UNKNOWN',
-      message:
-        r.error === 'ENODEV'
-          ? `cannot join ${this.group} on '${r.spec}': no such interface`
-          : `cannot join ${this.group} on '${r.spec}': it has no ${this.family} address`,
+      message: this.unresolvedMessage(r.spec, r.error),
       interface: r.spec,
       retryInMs: this.reconcileIntervalMs,
     });
@@ -576,10 +578,10 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
         this.problem({
           operation: 'join',
           code: change.status.error ?? 'UNKNOWN',
-          message: describeSocketError(
-            `cannot join ${this.group} on '${name}'`,
-            change.error ?? change.status,
-          ),
+          message:
+            change.error === undefined
+              ? this.unresolvedMessage(name, change.status.error)
+              : describeSocketError(`cannot join ${this.group} on '${name}'`, change.error),
           interface: name === 'default' ? undefined : name,
           retryInMs: this.reconcileIntervalMs,
         });

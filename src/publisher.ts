@@ -72,6 +72,8 @@ export interface PublisherOptions {
 export interface PublisherEvents {
   /** One datagram handed to the kernel: its size and the interface it left on ('default': kernel's choice). */
   sent: [bytes: number, iface: string];
+  /** One announcement round done on every interface: its `seq` and how many of its sends succeeded. */
+  announced: [seq: number, sent: number];
   socketError: [problem: SocketProblem];
   warning: [message: string];
 }
@@ -262,8 +264,13 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
   /** Sends the message once now on every interface; resolves when every send has completed or failed. */
   announce(): Promise<void> {
     const bytes = this.encode(this.currentMessage, this.isObjectMessage, { seq: this.seq });
+    const seq = this.seq;
     this.seq += 1;
-    return this.sendAll(bytes);
+    const before = this.stats.packetsSent;
+    return this.sendAll(bytes).then(() => {
+      if (this.listenerCount('announced') > 0)
+        this.safeEmit('announced', seq, this.stats.packetsSent - before);
+    });
   }
 
   /** Sends a goodbye (for JSON-object messages), then closes. `timeout` (seconds) bounds the wait. */

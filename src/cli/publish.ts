@@ -1,0 +1,109 @@
+/**
+ * `vault-multicast publish`: announce one message on a group, like the original's publisher, until
+ * interrupted or `--count` announcements have been sent; stopping sends a goodbye.
+ */
+
+import { parseArgs } from 'node:util';
+import {
+  DEFAULT_MESSAGE,
+  DEFAULT_MULTICAST_GROUP,
+  DEFAULT_PORT,
+  DEFAULT_TIMEOUT,
+  DEFAULT_TTL,
+} from '../constants.js';
+import { VaultMultiPublisher } from '../publisher.js';
+import { asUsage, EXIT_FAILURE, EXIT_OK, interfaceOption, numberOption } from './args.js';
+
+export const PUBLISH_USAGE = `usage: vault-multicast publish [options]
+
+  --group G          multicast group, IPv4 or IPv6 (default ${DEFAULT_MULTICAST_GROUP})
+  --port P           UDP port (default ${DEFAULT_PORT})
+  --interface IF     interface name or address; repeat or comma-separate for several, 'all' for every one
+                     (default: the kernel's choice)
+  --ttl N            multicast TTL / hop limit (default ${DEFAULT_TTL})
+  --interval S       seconds between announcements, jittered ±10 % (default ${DEFAULT_TIMEOUT})
+  --message JSON     the announcement, e.g. '{"type":"vault","name":"n1","addr":"192.0.2.10:8200"}'
+                     (default '${DEFAULT_MESSAGE}', sent as is)
+  --count N          stop after N announcements (default: run until SIGINT/SIGTERM)
+  --announce-ttl S   seconds listeners keep the service without a new announcement (the ttl extension)
+  --no-goodbye       do not send a goodbye when stopping
+  --no-loopback      do not deliver the announcements to listeners on this host
+  --quiet            print nothing per announcement
+`;
+
+export async function runPublish(argv: string[]): Promise<number> {
+  const { values: v } = asUsage(() =>
+    parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        group: { type: 'string' },
+        port: { type: 'string' },
+        interface: { type: 'string', multiple: true },
+        ttl: { type: 'string' },
+        interval: { type: 'string' },
+        message: { type: 'string' },
+        count: { type: 'string' },
+        'announce-ttl': { type: 'string' },
+        'no-goodbye': { type: 'boolean' },
+        'no-loopback': { type: 'boolean' },
+        quiet: { type: 'boolean' },
+      },
+    }),
+  );
+  const count = numberOption(v.count, 'count', undefined, { integer: true, min: 1 });
+  const publisher = new VaultMultiPublisher({
+    group: v.group ?? DEFAULT_MULTICAST_GROUP,
+    port: numberOption(v.port, 'port', DEFAULT_PORT, { integer: true, min: 1, max: 65535 }),
+    interfaces: interfaceOption(v.interface),
+    ttl: numberOption(v.ttl, 'ttl', DEFAULT_TTL, { integer: true, min: 0, max: 255 }),
+    interval: numberOption(v.interval, 'interval', DEFAULT_TIMEOUT, { min: 0.01 }),
+    message: parseMessage(v.message),
+    announceTtl: numberOption(v['announce-ttl'], 'announce-ttl', undefined, { min: 0.001 }),
+    goodbye: !v['no-goodbye'],
+    loopback: !v['no-loopback'],
+  });
+  const out = process.stdout;
+  publisher.on('socketError', (p) => process.stderr.write(`error: ${p.message}\n`));
+  publisher.on('warning', (m) => process.stderr.write(`warning: ${m}\n`));
+
+  let finish: (code: number) => void = () => undefined;
+  const finished = new Promise<number>((resolve) => {
+    finish = resolve;
+  });
+  publisher.on('announced', (seq, sent) => {
+    if (!v.quiet) out.write(`announced seq=${seq} on ${sent} interface${sent === 1 ? '' : 's'}\n`);
+    if (count !== undefined && seq + 1 >= count) finish(EXIT_OK);
+  });
+  const onSignal = (): void => finish(EXIT_OK);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    await publisher.start();
+  } catch (err) {
+    process.stderr.write(`error: ${(err as Error).message}\n`);
+    return EXIT_FAILURE;
+  }
+  const code = await finished;
+  process.removeListener('SIGINT', onSignal);
+  process.removeListener('SIGTERM', onSignal);
+  await publisher.stop();
+  const sent = publisher.stats.packetsSent;
+  const failed = Object.values(publisher.stats.sendErrors).reduce((a, b) => a + b, 0);
+  if (!v.quiet) out.write(`stopped: ${sent} datagrams sent, ${failed} failed\n`);
+  return sent === 0 && failed > 0 ? EXIT_FAILURE : code;
+}
+
+/** A JSON object or any other text (sent as is, like the original's default message). */
+function parseMessage(text: string | undefined): string | Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value === 'object' && value !== null && !Array.isArray(value))
+      return value as Record<string, unknown>;
+  } catch {
+    // Not JSON: send the text itself.
+  }
+  return text;
+}

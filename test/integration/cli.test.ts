@@ -1,0 +1,171 @@
+/**
+ * The `publish` and `browse` commands of the built CLI, run as a user runs them, inside the test namespace
+ * (loopback only): announcements counted and stopped with a goodbye, JSON events, clear errors and exit codes.
+ */
+import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { freeUdpPort, IN_TEST_NETNS } from '../harness/netns.js';
+
+const main = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], timeoutMs = 15_000): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe.skipIf(!IN_TEST_NETNS || !existsSync(main))('vault-multicast CLI', () => {
+  it('browse --json reports up, update and the goodbye of a publish --count run', async () => {
+    const port = String(await freeUdpPort());
+    const common = ['--group', '239.30.0.1', '--port', port, '--interface', '127.0.0.1'];
+    const browsing = cli(['browse', ...common, '--json', '--timeout', '3']);
+    await new Promise((r) => setTimeout(r, 700));
+    const message = JSON.stringify({ type: 'cli', name: 'one', addr: '192.0.2.9:9', version: '9' });
+    const pub = await cli(['publish', ...common, '--interval', '0.1', '--count', '3', '--message', message]);
+    expect(pub.code, pub.stderr).toBe(0);
+    expect(pub.stdout.match(/^announced seq=\d+ on 1 interface$/gm)).toHaveLength(3);
+    expect(pub.stdout).toMatch(/stopped: 4 datagrams sent, 0 failed/);
+    const browse = await browsing;
+    expect(browse.code, browse.stderr).toBe(0);
+    const events = browse.stdout
+      .trim()
+      .split('\n')
+      .map(
+        (l) => JSON.parse(l) as { event: string; reason?: string; name: string; addr: string; state: string },
+      );
+    expect(events.map((e) => e.event)).toEqual(['up', 'update', 'update', 'down']);
+    expect(events[0]).toMatchObject({ name: 'one', addr: '192.0.2.9:9', state: 'up' });
+    expect(events[3]).toMatchObject({ reason: 'goodbye', state: 'gone' });
+  });
+
+  it('browse without --json prints + and - lines; --type filters', async () => {
+    const port = String(await freeUdpPort());
+    const common = ['--group', '239.30.0.2', '--port', port, '--interface', '127.0.0.1'];
+    const browsing = cli(['browse', ...common, '--type', 'want', '--timeout', '2.5']);
+    await new Promise((r) => setTimeout(r, 700));
+    await Promise.all([
+      cli([
+        'publish',
+        ...common,
+        '--interval',
+        '0.1',
+        '--count',
+        '2',
+        '--quiet',
+        '--message',
+        '{"type":"wanted","name":"w","addr":"192.0.2.1:1"}',
+      ]),
+      cli([
+        'publish',
+        ...common,
+        '--interval',
+        '0.1',
+        '--count',
+        '2',
+        '--quiet',
+        '--message',
+        '{"type":"other","name":"o","addr":"192.0.2.2:2"}',
+      ]),
+    ]);
+    const browse = await browsing;
+    expect(browse.code).toBe(0);
+    expect(browse.stdout).toBe(
+      '+ wanted w 192.0.2.1:1 - from 127.0.0.1\n- wanted w 192.0.2.1:1 - from 127.0.0.1 (goodbye)\n',
+    );
+  });
+
+  it('exit codes: 2 for bad usage, 1 for a port in use or an interface that does not exist', async () => {
+    const bad = await cli(['publish', '--ttl', '300']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--ttl must be an integer between 0 and 255, got '300'/);
+    expect((await cli(['frobnicate'])).code).toBe(2);
+    expect((await cli(['--version'])).stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+
+    const holder = createSocket({ type: 'udp4', reuseAddr: false });
+    await new Promise<void>((r) => holder.bind(0, '0.0.0.0', () => r()));
+    try {
+      const inUse = await cli([
+        'browse',
+        '--group',
+        '239.30.0.3',
+        '--port',
+        String(holder.address().port),
+        '--timeout',
+        '1',
+      ]);
+      expect(inUse.code).toBe(1);
+      expect(inUse.stderr).toMatch(/cannot bind 239\.30\.0\.3:\d+: .*EADDRINUSE/);
+    } finally {
+      await new Promise<void>((r) => holder.close(() => r()));
+    }
+    const noIf = await cli([
+      'browse',
+      '--interface',
+      'nosuch0',
+      '--port',
+      String(await freeUdpPort()),
+      '--timeout',
+      '1',
+    ]);
+    expect(noIf.code).toBe(1);
+    expect(noIf.stderr).toMatch(/cannot join 224\.1\.1\.1 on 'nosuch0': no such interface/);
+  });
+});
+
+describe('browse table', () => {
+  it('escapes control characters from the network so an announcement cannot rewrite the terminal', async () => {
+    const { renderTable } = await import('../../src/cli/browse.js');
+    const now = Date.now();
+    const rec = {
+      key: 'k',
+      type: 'evil\u001b[2J',
+      name: 'n\u009b31m',
+      addr: '192.0.2.1:1',
+      host: '192.0.2.1',
+      port: 1,
+      version: '1\u202e',
+      metricsPort: undefined,
+      state: 'up' as const,
+      source: '192.0.2.1',
+      firstSeenWallMs: now,
+      lastSeenWallMs: now - 3000,
+      lastSeenMonoMs: 0,
+      expiresAtMonoMs: 0,
+      forgetAtMonoMs: undefined,
+      ttlMs: 30_000,
+      packets: 5,
+      lost: 0,
+      lastSeq: undefined,
+      ageSeconds: undefined,
+      data: {},
+    };
+    const text = renderTable([rec], now, 'header');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting their absence.
+    expect(text).not.toMatch(/[\u001b\u009b\u202e]/);
+    expect(text).toContain('evil\\u001b[2J');
+    expect(text).toMatch(/^up {5}/m);
+    expect(text).toMatch(/3s +5\n$/);
+  });
+});
