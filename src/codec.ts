@@ -84,8 +84,8 @@ function nestsDeeperThan(text: string, limit: number): boolean {
 
 /**
  * Decodes one datagram. Never throws: returns the announcement, or the reason it was rejected and a short
- * human-readable detail. The checks run in the order of the reasons in src/drop-reasons.ts, each on what the
- * previous one proved, so a datagram always gets the same single reason.
+ * human-readable detail. The checks run in a fixed order (size, UTF-8, nesting, JSON, shape, then the
+ * fields), each on what the previous one proved, so a datagram always gets the same single reason.
  */
 export function decodeAnnouncement(bytes: Uint8Array, opts: DecodeOptions): DecodeResult {
   const size = bytes.length;
