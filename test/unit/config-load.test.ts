@@ -247,3 +247,22 @@ describe('shape details', () => {
     expect(config.listeners[0]?.typeFilter).toBe('Db');
   });
 });
+
+describe('groups', () => {
+  it('rejects a zone in the group and says where the interface goes', async () => {
+    await expect(
+      parseConfig('listeners:\n  - {group: "ff02::1%eth0", port: 1}\n', 'z.yaml', {}),
+    ).rejects.toThrow(
+      'z.yaml:2:13: listeners[0].group: write the group without a %zone (ff02::1) and name the interface in interfaces',
+    );
+  });
+
+  it('accepts the edges of the multicast ranges and nothing outside', async () => {
+    const ok = ['224.0.0.0', '239.255.255.255', 'ff00::', 'FF05::1:3', 'ff0e::1'];
+    const bad = ['223.255.255.255', '240.0.0.0', 'fe80::1', '::ffff:224.1.1.1', '00ff::1'];
+    const load = (g: string) =>
+      parseConfig(`listeners: [{group: "${g}", port: 1, interfaces: [eth0]}]\n`, 'g.yaml', {});
+    for (const g of ok) await expect(load(g), g).resolves.toBeDefined();
+    for (const g of bad) await expect(load(g), g).rejects.toThrow(/is not a multicast address/);
+  });
+});

@@ -7,6 +7,9 @@ import { type Network, parseAddress, parseNetwork } from '../../security/cidr.js
 
 /** Why `group` is not a usable multicast group, or undefined when it is. */
 export function multicastGroupProblem(group: string): string | undefined {
+  if (group.includes('%')) {
+    return `write the group without a %zone (${group.slice(0, group.indexOf('%'))}) and name the interface in interfaces`;
+  }
   if (isIPv4(group)) {
     const first = Number(group.split('.')[0]);
     return first >= 224 && first <= 239
