@@ -8,10 +8,8 @@
  * once with 128 + the signal number.
  */
 import { parseArgs } from 'node:util';
-import { Agent } from '../agent/agent.js';
 import { ConfigError, loadConfigFile } from '../agent/config/load.js';
 import type { AgentConfig } from '../agent/config/types.js';
-import { createLogger } from '../agent/logger.js';
 
 const USAGE = `usage: vault-multicast agent --config FILE [--check] [--log-level debug|info|warn|error]
 
@@ -78,6 +76,11 @@ async function check(path: string): Promise<number> {
 }
 
 async function run(path: string, levelOverride: AgentConfig['log']['level'] | undefined): Promise<number> {
+  // Loaded here, not at the top, so that --check does not pay for express, prom-client and OpenTelemetry.
+  const [{ Agent }, { createLogger }] = await Promise.all([
+    import('../agent/agent.js'),
+    import('../agent/logger.js'),
+  ]);
   const log = createLogger({ level: levelOverride ?? 'info' });
   const load = async () => {
     const cfg = await loadConfigFile(path);

@@ -23,7 +23,11 @@ export interface TestAgent {
 }
 
 /** `yaml` may use `@HTTP@` for the chosen host:port and `@DIR@` for the temp dir; `files` are written there. */
-export async function startTestAgent(yaml: string, files: Record<string, string> = {}): Promise<TestAgent> {
+export async function startTestAgent(
+  yaml: string,
+  files: Record<string, string> = {},
+  logLevel = 'debug',
+): Promise<TestAgent> {
   const dir = await mkdtemp(join(tmpdir(), 'vm-agent-test-'));
   for (const [name, content] of Object.entries(files))
     await writeFile(join(dir, name), content, { mode: 0o600 });
@@ -33,9 +37,11 @@ export async function startTestAgent(yaml: string, files: Record<string, string>
     writeFile(configPath, text.replaceAll('@HTTP@', listen).replaceAll('@DIR@', dir));
   await writeConfig(yaml);
   const logs: string[] = [];
-  const logger = createLogger({ level: 'debug', destination: { write: (s: string) => void logs.push(s) } });
+  const logger = createLogger({ level: logLevel, destination: { write: (s: string) => void logs.push(s) } });
   const agent = new Agent({ logger, loadConfig: () => loadConfigFile(configPath, {}) });
-  await agent.start(await loadConfigFile(configPath, {}));
+  const cfg = await loadConfigFile(configPath, {});
+  cfg.log.level = logLevel as typeof cfg.log.level;
+  await agent.start(cfg);
   return {
     agent,
     url: `http://${listen}`,
