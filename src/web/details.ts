@@ -3,11 +3,12 @@
  * button, and Connect. When the agent forgets the service, the panel keeps its last data and says so.
  */
 import { copyText } from './clipboard.js';
-import { dispatchConnect, webUrl } from './connect.js';
+import { dispatchConnect } from './connect.js';
 import { byId, h, setText } from './dom.js';
 import { formatAge, formatAgo, formatCount, formatDuration, formatTimestamp } from './format.js';
 import type { ServiceEntry, Store } from './store.js';
 import { expiryText } from './table.js';
+import { webUrl } from './web-url.js';
 
 export class DetailsPanel {
   private readonly root = byId('details');

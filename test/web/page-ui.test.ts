@@ -74,7 +74,7 @@ describe.skipIf(!IN_TEST_NETNS || !CHROMIUM_AVAILABLE)('discovery page navigatio
 
     await page.keyboard.press('ArrowLeft');
     expect(await page.getByRole('tab', { name: 'alpha' }).getAttribute('aria-selected')).toBe('true');
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('alpha');
+    expect(await page.evaluate('document.activeElement?.textContent')).toBe('alpha');
     await page.getByRole('button', { name: 'svc-a', exact: true }).waitFor({ timeout: 1000 });
     expect(await page.getByRole('button', { name: 'svc-b', exact: true }).count()).toBe(0);
     await page.keyboard.press('Home');
@@ -85,33 +85,31 @@ describe.skipIf(!IN_TEST_NETNS || !CHROMIUM_AVAILABLE)('discovery page navigatio
     const { page } = await open();
     await page.getByRole('button', { name: 'svc-b', exact: true }).waitFor({ timeout: 5000 });
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.className)).toBe('skip-link');
+    expect(await page.evaluate('document.activeElement?.className')).toBe('skip-link');
     await page.keyboard.press('Enter');
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('services');
+    expect(await page.evaluate('document.activeElement?.id')).toBe('services');
 
     await page.getByRole('button', { name: 'svc-b', exact: true }).focus();
     // Sorted by type: http-api (svc-a) above postgres (svc-b).
     await page.keyboard.press('ArrowUp');
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('svc-a');
+    expect(await page.evaluate('document.activeElement?.textContent')).toBe('svc-a');
     await page.keyboard.press('Enter');
     await page.locator('#details').waitFor({ state: 'visible' });
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('details-title');
+    expect(await page.evaluate('document.activeElement?.id')).toBe('details-title');
     expect(await page.locator('#details-title').textContent()).toBe('svc-a');
     await page.keyboard.press('Escape');
     await page.locator('#details').waitFor({ state: 'hidden' });
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('svc-a');
+    expect(await page.evaluate('document.activeElement?.textContent')).toBe('svc-a');
   });
 
   it('Connect hands the announcement to embedders, opens web services and copies other addresses', async () => {
     const { page, context } = await open();
     await context.grantPermissions(['clipboard-read', 'clipboard-write']);
-    await page.evaluate(() => {
-      const w = window as unknown as { connects: unknown[] };
-      w.connects = [];
-      window.addEventListener('vault-multicast:connect', (ev) => {
-        w.connects.push((ev as CustomEvent).detail);
-      });
-    });
+    // Records what an embedder of the page would receive.
+    await page.evaluate(`
+      window.connects = [];
+      window.addEventListener('vault-multicast:connect', (ev) => window.connects.push(ev.detail));
+    `);
     await page.getByRole('button', { name: 'svc-a', exact: true }).click();
     // A new tab goes to the service (nothing listens there; the request is what counts).
     const request = context.waitForEvent('request', {
@@ -124,9 +122,9 @@ describe.skipIf(!IN_TEST_NETNS || !CHROMIUM_AVAILABLE)('discovery page navigatio
     await page.getByRole('button', { name: 'svc-b', exact: true }).click();
     await page.locator('#details-connect').click();
     await expect.poll(() => page.locator('#message').textContent()).toBe('Address 127.0.0.1:5432 copied.');
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe('127.0.0.1:5432');
+    expect(await page.evaluate('navigator.clipboard.readText()')).toBe('127.0.0.1:5432');
 
-    const connects = (await page.evaluate(() => (window as unknown as { connects: unknown[] }).connects)) as {
+    const connects = (await page.evaluate('window.connects')) as {
       data: { name: string };
       url: string | undefined;
     }[];
@@ -136,11 +134,11 @@ describe.skipIf(!IN_TEST_NETNS || !CHROMIUM_AVAILABLE)('discovery page navigatio
     ]);
 
     await page.locator('#details-copy').click();
-    await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toContain('"name": "svc-b"');
+    await expect.poll(() => page.evaluate('navigator.clipboard.readText()')).toContain('"name": "svc-b"');
   });
 
   it('follows the system colour scheme and the toggle, and remembers the choice', async () => {
-    const bg = (page: Page) => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const bg = (page: Page) => page.evaluate('getComputedStyle(document.body).backgroundColor');
     const light = await open({ colorScheme: 'light' });
     const dark = await open({ colorScheme: 'dark' });
     const lightBg = await bg(light.page);
@@ -161,7 +159,7 @@ describe.skipIf(!IN_TEST_NETNS || !CHROMIUM_AVAILABLE)('discovery page navigatio
     const { page } = await open({ viewport: { width: 390, height: 844 } });
     await page.getByRole('button', { name: 'svc-a', exact: true }).click();
     await page.locator('#details').waitFor({ state: 'visible' });
-    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    const width = Number(await page.evaluate('document.documentElement.scrollWidth'));
     expect(width).toBeLessThanOrEqual(390);
   });
 });

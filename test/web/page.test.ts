@@ -244,7 +244,15 @@ describe.skipIf(!IN_TEST_NETNS || !CHROMIUM_AVAILABLE)('protected and disabled a
     await expect
       .poll(async () => Number((await tile(page, 'packets').textContent())?.replace(/,/g, '')))
       .toBeGreaterThan(0);
-    const before = await tile(page, 'packets').textContent();
+    // Packets sent just before the kill may still be counted: wait until two metrics events agree.
+    let before = await tile(page, 'packets').textContent();
+    for (let i = 0; i < 10; i++) {
+      await page.waitForTimeout(1200);
+      const now = await tile(page, 'packets').textContent();
+      if (now === before) break;
+      before = now;
+    }
+    expect(before).not.toBe('0');
     expect(await page.locator('.group-actions .hint').first().textContent()).toMatch(/token/);
 
     const reset = page.locator(

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ServiceView, StatusView } from '../../src/agent/api-types.js';
-import { webUrl } from '../../src/web/connect.js';
 import { DEFAULT_QUERY, type Query, visibleEntries } from '../../src/web/query.js';
 import { type ServiceEntry, Store, serviceId } from '../../src/web/store.js';
+import { webUrl } from '../../src/web/web-url.js';
 
 function view(over: Partial<ServiceView>): ServiceView {
   return {
