@@ -267,7 +267,7 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
 
   #add(a: Announcement, source: string, nowMonoMs: number, wallMs: number): void {
     const key = serviceKey(a.type, a.addr);
-    const ttlMs = a.ttl === undefined ? this.serviceTimeoutMs : a.ttl * 1000;
+    const ttlMs = this.#ttlMs(a);
     const rec: ServiceRecord = {
       key,
       type: a.type,
@@ -308,7 +308,7 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
   }
 
   #refresh(rec: ServiceRecord, a: Announcement, source: string, nowMonoMs: number, wallMs: number): void {
-    const ttlMs = a.ttl === undefined ? this.serviceTimeoutMs : a.ttl * 1000;
+    const ttlMs = this.#ttlMs(a);
     rec.name = a.name;
     rec.version = a.version;
     rec.metricsPort = a.metricsPort;
@@ -327,6 +327,14 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
     }
     rec.ageSeconds = a.timestamp === undefined ? undefined : wallMs / 1000 - a.timestamp;
     rec.data = a.data;
+  }
+
+  /** The decoder only yields positive finite ttls; hand-made announcements with others get the timeout. */
+  #ttlMs(a: Announcement): number {
+    const ttl = a.ttl;
+    return ttl !== undefined && ttl > 0 && ttl < Number.POSITIVE_INFINITY
+      ? ttl * 1000
+      : this.serviceTimeoutMs;
   }
 
   #markDown(entry: Entry, reason: DownReason, nowMonoMs: number): void {

@@ -136,6 +136,19 @@ describe('ServiceRegistry expiry', () => {
     expect(reg.get(key('h:1'))?.state).toBe('stale');
   });
 
+  it('uses the timeout for hand-made announcements with an unusable ttl', () => {
+    const { clock, reg } = setup({ serviceTimeoutMs: 30_000 });
+    for (const [i, ttl] of [Number.NaN, 0, -1, Number.POSITIVE_INFINITY].entries()) {
+      reg.observe({ ...announce({ addr: `h:${i + 1}` }), ttl }, 's');
+    }
+    clock.advance(29_999);
+    reg.sweep();
+    expect(reg.counts().up).toBe(4);
+    clock.advance(1);
+    reg.sweep();
+    expect(reg.counts()).toEqual({ up: 0, stale: 4, gone: 0 });
+  });
+
   it('keeps a stale service for the retention window, then forgets it', () => {
     const { clock, reg, take } = setup({ serviceTimeoutMs: 30_000, retentionMs: 600_000 });
     reg.observe(announce({}), 's');
