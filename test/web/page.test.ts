@@ -182,6 +182,8 @@ describe.skipIf(!IN_TEST_NETNS || !CHROMIUM_AVAILABLE)('discovery page against a
     expect(await page.locator('#services-table tbody tr.empty-row').count()).toBe(1);
 
     await silenceAll();
+    // Let the agent read what the killed publishers sent last, so nothing is counted after the reset.
+    await page.waitForTimeout(500);
     await page
       .locator(`section.tile-group[data-name="${LISTENER}"] button[data-action="reset-metrics"]`)
       .click();
