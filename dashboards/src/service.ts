@@ -81,12 +81,13 @@ function announcements(): Section {
       ),
       timeSeries(
         'Announcement age on arrival',
-        "Receive time minus the sender's timestamp: network delay plus clock skew (negative: the sender's clock is ahead).",
+        'Receive time minus the timestamp the sender put in the announcement (the optional `timestamp` field): ' +
+          "network delay plus clock skew; negative when the sender's clock is ahead.",
         's',
         [{ expr: `max by (instance) (${svc('serviceAge')})`, legend: '{{instance}}' }],
         { w: 12, h: 8 },
         { signed: true },
-      ),
+      ).noValue('no timestamp in the announcements'),
       timeSeries(
         'Lost announcements',
         'Announcements per second missed on the way to each agent, from gaps in the sequence numbers.',
