@@ -58,6 +58,7 @@ const CASES: [file: string, message: string][] = [
     'yaml-syntax.yaml',
     '4:1: YAML syntax: Flow sequence in block collection must be sufficiently indented and end with a ]',
   ],
+  ['unknown-tag.yaml', '2:12: YAML: Unresolved tag: !ip'],
   ['duplicate-yaml-key.yaml', '4:5: duplicate key "port": each key may appear once per mapping'],
   [
     'interface-and-interfaces.yaml',

@@ -49,14 +49,17 @@ export async function parseConfig(
   const lc = new LineCounter();
   const doc = parseDocument(source, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
 
-  if (doc.errors.length > 0) {
+  // Warnings too (an unresolved !tag, a collection used as a key): the file would load as something other
+  // than what it seems to say.
+  const yamlProblems = [...doc.errors, ...doc.warnings];
+  if (yamlProblems.length > 0) {
     throw new ConfigError(
-      doc.errors.map((e): ConfigProblem => {
+      yamlProblems.map((e): ConfigProblem => {
         const pos = lc.linePos(e.pos[0]);
         const rewrite = YAML_MESSAGES[e.code];
         const message = rewrite
           ? rewrite(source.slice(e.pos[0], e.pos[1] + 200))
-          : `YAML syntax: ${e.message}`;
+          : `${e.name === 'YAMLWarning' ? 'YAML' : 'YAML syntax'}: ${e.message}`;
         return { file, line: pos.line, col: pos.col, path: '', message };
       }),
     );
