@@ -1,0 +1,318 @@
+/**
+ * Listener ingest: how many announcements per second a receiver keeps up with (< 0.1 % loss), its CPU per
+ * announcement at 100,000/s, and its memory — for the library's full pipeline, a bare Node dgram receiver that
+ * only counts, and the Python original's receive loop, in the same run on the same machine.
+ *
+ * Everything runs inside a network namespace this benchmark creates (loopback only) and deletes. A paced
+ * Python sender (sendmmsg, 64 datagrams per system call) runs on one CPU and the receiver on the other.
+ * Each receiver climbs a ladder of rates, 2 s per step, until it loses ≥ 0.1 % (a failed step is retried
+ * once, so a single scheduling hiccup does not end the climb).
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+const RECEIVER_JS = here('./ingest/receiver.js');
+const PROJECT = here('../../');
+const SENDER_PY = `${PROJECT}bench/ingest/sender.py`;
+const ORIGINAL_PY = `${PROJECT}bench/ingest/receiver_original.py`;
+
+const GROUP = '239.255.77.1';
+const RCVBUF = 4 * 1024 * 1024;
+const STEP_SECONDS = 2;
+const LOSS_LIMIT = 0.001;
+const LADDER = [
+  50_000, 100_000, 150_000, 200_000, 250_000, 300_000, 350_000, 400_000, 500_000, 600_000, 800_000,
+];
+
+interface Kind {
+  id: 'listener' | 'bare' | 'python';
+  label: string;
+  command: string[];
+}
+
+interface Step {
+  rate: number;
+  sendRate: number;
+  sent: number;
+  received: number;
+  loss: number;
+  cpuUsPerMessage: number;
+}
+
+interface Result {
+  kind: Kind;
+  steps: Step[];
+  maxRate: number;
+  senderLimited: boolean;
+  cpuAt100k: number | undefined;
+  rssKiB: number;
+  hwmKiB: number;
+  rcvbuf: unknown;
+}
+
+function sh(cmd: string, args: string[]): string {
+  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+class Receiver {
+  private buffer = '';
+  private readonly waiting: ((line: Record<string, unknown>) => void)[] = [];
+  readonly child: ChildProcess;
+
+  constructor(ns: string, cpu: string[], command: string[]) {
+    this.child = spawn('ip', ['netns', 'exec', ns, ...cpu, ...command], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    this.child.stdout?.setEncoding('utf8');
+    this.child.stdout?.on('data', (chunk: string) => {
+      this.buffer += chunk;
+      let nl = this.buffer.indexOf('\n');
+      while (nl >= 0) {
+        const line = this.buffer.slice(0, nl);
+        this.buffer = this.buffer.slice(nl + 1);
+        this.waiting.shift()?.(JSON.parse(line) as Record<string, unknown>);
+        nl = this.buffer.indexOf('\n');
+      }
+    });
+  }
+
+  next(timeoutMs = 10_000): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('receiver did not answer')), timeoutMs);
+      this.waiting.push((line) => {
+        clearTimeout(timer);
+        resolve(line);
+      });
+    });
+  }
+
+  async count(): Promise<{ count: number; cpuUs: number }> {
+    const answer = this.next();
+    this.child.stdin?.write('count\n');
+    const line = await answer;
+    return { count: Number(line.count), cpuUs: Number(line.cpu_us) };
+  }
+
+  async quit(): Promise<void> {
+    this.child.stdin?.write('quit\n');
+    await Promise.race([new Promise((r) => this.child.once('exit', r)), sleep(2000)]);
+    if (this.child.exitCode === null) this.child.kill('SIGKILL');
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function procStatusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : Number.NaN;
+}
+
+function runSender(
+  ns: string,
+  cpu: string[],
+  port: number,
+  rate: number,
+  count: number,
+): Promise<{ sent: number; rate: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        ns,
+        ...cpu,
+        'python3',
+        SENDER_PY,
+        '--group',
+        GROUP,
+        '--port',
+        String(port),
+        '--rate',
+        String(rate),
+        '--count',
+        String(count),
+        '--max-seconds',
+        String(STEP_SECONDS * 4),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.once('exit', (code) => {
+      const line = JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as {
+        sent?: number;
+        rate?: number;
+        error?: number;
+      };
+      if (code !== 0 || line.sent === undefined) reject(new Error(`sender failed (${code}): ${out}`));
+      else resolve({ sent: line.sent, rate: line.rate ?? 0 });
+    });
+  });
+}
+
+async function step(
+  ns: string,
+  cpus: { rx: string[]; tx: string[] },
+  rx: Receiver,
+  port: number,
+  rate: number,
+): Promise<Step> {
+  const before = await rx.count();
+  const sent = await runSender(ns, cpus.tx, port, rate, Math.round(rate * STEP_SECONDS));
+  // Let the receiver drain its socket buffer: wait until its count stops moving.
+  let after = await rx.count();
+  for (let i = 0; i < 40 && after.count - before.count < sent.sent; i++) {
+    await sleep(50);
+    const again = await rx.count();
+    if (again.count === after.count && i > 3) break;
+    after = again;
+  }
+  const received = after.count - before.count;
+  return {
+    rate,
+    sendRate: sent.rate,
+    sent: sent.sent,
+    received,
+    loss: sent.sent > 0 ? Math.max(0, 1 - received / sent.sent) : 1,
+    cpuUsPerMessage: received > 0 ? (after.cpuUs - before.cpuUs) / received : Number.NaN,
+  };
+}
+
+async function measure(
+  ns: string,
+  cpus: { rx: string[]; tx: string[] },
+  kind: Kind,
+  port: number,
+): Promise<Result> {
+  const rx = new Receiver(ns, cpus.rx, kind.command);
+  try {
+    const ready = await rx.next();
+    const pid = Number(ready.pid);
+    // Warm-up (JIT, registry filled) outside the measurements.
+    await step(ns, cpus, rx, port, 20_000);
+    const steps: Step[] = [];
+    let maxRate = 0;
+    let senderLimited = false;
+    for (const rate of LADDER) {
+      let s = await step(ns, cpus, rx, port, rate);
+      if (s.loss >= LOSS_LIMIT) {
+        await sleep(300);
+        const retry = await step(ns, cpus, rx, port, rate);
+        if (retry.loss < s.loss) s = retry;
+      }
+      steps.push(s);
+      report(kind, s);
+      if (s.sendRate < rate * 0.97) {
+        senderLimited = true;
+        break;
+      }
+      if (s.loss >= LOSS_LIMIT) break;
+      maxRate = rate;
+      await sleep(200);
+    }
+    const at100k = steps.find((s) => s.rate === 100_000);
+    return {
+      kind,
+      steps,
+      maxRate,
+      senderLimited,
+      cpuAt100k: at100k && at100k.loss < LOSS_LIMIT ? at100k.cpuUsPerMessage : undefined,
+      rssKiB: procStatusKiB(pid, 'VmRSS'),
+      hwmKiB: procStatusKiB(pid, 'VmHWM'),
+      rcvbuf: ready.rcvbuf,
+    };
+  } finally {
+    await rx.quit();
+  }
+}
+
+function report(kind: Kind, s: Step): void {
+  const pct = (s.loss * 100).toFixed(3);
+  process.stdout.write(
+    `  ${kind.id.padEnd(8)} ${String(s.rate).padStart(7)}/s  sent ${Math.round(s.sendRate).toString().padStart(7)}/s  ` +
+      `received ${s.received}/${s.sent}  loss ${pct.padStart(7)} %  CPU ${s.cpuUsPerMessage.toFixed(2)} µs/announcement\n`,
+  );
+}
+
+const k = (n: number) => `${Math.round(n / 1000)}k/s`;
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    process.stdout.write('ingest: skipped (needs root to create a network namespace)\n');
+    return;
+  }
+  const ns = `vmbi${process.pid}`;
+  sh('ip', ['netns', 'add', ns]);
+  try {
+    sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    const pinned = availableParallelism() >= 2;
+    const cpus = pinned ? { rx: ['taskset', '-c', '0'], tx: ['taskset', '-c', '1'] } : { rx: [], tx: [] };
+    const port = 5004;
+    const node = [process.execPath, RECEIVER_JS];
+    const kinds: Kind[] = [
+      {
+        id: 'listener',
+        label: 'vault-multicast VaultMultiListener (full pipeline)',
+        command: [...node, 'listener', GROUP, String(port), String(RCVBUF)],
+      },
+      {
+        id: 'bare',
+        label: 'bare Node dgram receiver (counts only)',
+        command: [...node, 'bare', GROUP, String(port), String(RCVBUF)],
+      },
+      {
+        id: 'python',
+        label: "Python original's receive loop",
+        command: [
+          'python3',
+          ORIGINAL_PY,
+          '--group',
+          GROUP,
+          '--port',
+          String(port),
+          '--rcvbuf',
+          String(RCVBUF),
+        ],
+      },
+    ];
+    process.stdout.write(
+      `ingest: ${availableParallelism()} CPUs, receiver ${pinned ? 'on CPU 0, sender on CPU 1' : 'unpinned'}, ` +
+        `SO_RCVBUF ${RCVBUF} asked for every receiver, ${STEP_SECONDS} s per rate, loss limit ${LOSS_LIMIT * 100} %\n`,
+    );
+    const results: Result[] = [];
+    for (const kind of kinds) results.push(await measure(ns, cpus, kind, port));
+
+    process.stdout.write('\ningest results\n');
+    for (const r of results) {
+      process.stdout.write(
+        `  ${r.kind.label}\n    max rate with < 0.1 % loss: ${r.maxRate > 0 ? k(r.maxRate) : 'none'}${r.senderLimited ? ' (sender limit reached)' : ''}\n` +
+          `    CPU at 100k/s: ${r.cpuAt100k === undefined ? 'n/a (lost packets at 100k/s)' : `${r.cpuAt100k.toFixed(2)} µs/announcement`}\n` +
+          `    RSS ${(r.rssKiB / 1024).toFixed(1)} MiB (peak ${(r.hwmKiB / 1024).toFixed(1)} MiB), SO_RCVBUF reported ${String(r.rcvbuf)}\n`,
+      );
+    }
+    const [ours, bare, python] = results;
+    if (ours && bare && python) {
+      const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a');
+      process.stdout.write(
+        `  ratios (max rate): ours/python ${ratio(ours.maxRate, python.maxRate)}, ours/bare ${ratio(ours.maxRate, bare.maxRate)}\n` +
+          `  targets: ≥ 200k/s ${ours.maxRate >= 200_000 ? 'met' : 'MISSED'}; ` +
+          `≤ 4 µs CPU at 100k/s ${ours.cpuAt100k !== undefined && ours.cpuAt100k <= 4 ? 'met' : 'MISSED'}; ` +
+          `≥ 1.5× Python ${python.maxRate > 0 && ours.maxRate / python.maxRate >= 1.5 ? 'met' : 'MISSED'}\n`,
+      );
+    }
+  } finally {
+    try {
+      sh('ip', ['netns', 'del', ns]);
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+await main();
