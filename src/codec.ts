@@ -172,7 +172,7 @@ function addressOf(obj: Record<string, unknown>): HostPort | DecodeResult {
  * Validates and normalises an already parsed JSON object (what `decodeAnnouncement` does after JSON.parse).
  * The object itself becomes the announcement's `data`. JSON.parse defines every key as an own data
  * property, so a `__proto__` key is plain data and never a prototype; the prototype is left as it is because
- * changing it costs a fifth of the whole receive path (see docs/protocol.md).
+ * changing it costs about a fifth of the decode time, on every datagram.
  */
 export function announcementFromObject(obj: Record<string, unknown>): DecodeResult {
   const type = obj.type;
@@ -220,7 +220,7 @@ export function announcementFromObject(obj: Record<string, unknown>): DecodeResu
     ok: true,
     announcement: {
       type,
-      name: name === undefined ? type : name,
+      name: name === undefined || name === '' ? type : name,
       addr: where.addr ?? formatAddr(where.host, where.port),
       host: where.host,
       port: where.port,

@@ -138,6 +138,7 @@ describe('decodeAnnouncement fields', () => {
   it('defaults name to type and keeps unknown keys as data', () => {
     const a = decodeOk('{"type":"T","addr":"h:1","key":"k1","enc_key":"e","bsd_type":3,"nested":{"a":[1]}}');
     expect(a.name).toBe('T');
+    expect(decodeOk('{"type":"T","addr":"h:1","name":""}').name).toBe('T');
     expect(a.data).toEqual({
       type: 'T',
       addr: 'h:1',
