@@ -322,7 +322,7 @@ describe('encodeAnnouncement', () => {
           expect(a.addr).toBe(v6 ? `[${normal}]:${p}` : `${h}:${p}`);
           expect(a.port).toBe(p);
           expect(a.type).toBe(type);
-          expect(a.name).toBe(name ?? type);
+          expect(a.name).toBe(name === undefined || name === '' ? type : name);
           expect(a.data.extra).toBe(name ?? null);
           expect(a.seq).toBe(ext.seq);
           expect(a.ttl).toBe(ext.ttl);
