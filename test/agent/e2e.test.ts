@@ -1,5 +1,5 @@
 /**
- * End to end: the built agent in a loopback namespace host with two listeners (different groups, same port)
+ * End to end: the built agent in a loopback namespace host with listeners on different groups of one port
  * and a publisher; announcements from separate processes. /metrics counts exactly per group and passes
  * promtool; a SIGKILLed publisher's service goes to up 0 and then disappears; SIGHUP bursts leave the file
  * descriptors as they were; SIGTERM exits 0 after the goodbye reached a listener.
@@ -15,6 +15,7 @@ const LIB = join(REPO_ROOT, 'dist', 'src', 'index.js');
 const X = '224.1.1.41';
 const Y = '224.1.1.42';
 const Z = '224.1.1.43';
+const K = '224.1.1.45';
 
 /** Sends `count` announcements of `type` to `group` through 127.0.0.1, then exits. */
 const SENDER = `
@@ -114,17 +115,12 @@ describe.skipIf(!NETNS_AVAILABLE)('agent end to end', () => {
       watcherOut += d;
     });
     await waitFor(() => watcherOut.includes('ready'), 'watcher ready', 10_000);
-    const listener = (name: string, group: string) => ({
-      name,
-      group,
-      port,
-      interfaces: ['127.0.0.1'],
-      serviceTimeout: '1s',
-      retention: '2s',
-    });
+    const listener = (name: string, group: string) => ({ name, group, port, interfaces: ['127.0.0.1'] });
+    // Short timeout and retention, so that a killed publisher expires and is forgotten within the test.
+    const shortLived = { ...listener('k', K), serviceTimeout: '1s', retention: '2s' };
     agent = await spawnAgent(
       {
-        listeners: [listener('x', X), listener('y', Y)],
+        listeners: [listener('x', X), listener('y', Y), shortLived],
         publishers: [
           {
             name: 'self',
@@ -184,7 +180,7 @@ describe.skipIf(!NETNS_AVAILABLE)('agent end to end', () => {
   });
 
   test('a SIGKILLed publisher goes to service_up 0 after the timeout, then disappears', async () => {
-    const pub = runNode(host, PUBLISHER, [X, port, 'Killable']);
+    const pub = runNode(host, PUBLISHER, [K, port, 'Killable']);
     const up = async () =>
       sample((await agent.fetch('/metrics')).body, 'vault_multicast_service_up', {
         service_type: 'Killable',
