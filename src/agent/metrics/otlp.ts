@@ -14,6 +14,12 @@ import { AgentMetricProducer, SCOPE_NAME } from './otel-producer.js';
 
 /** The SDK's default per-instrument cardinality limit, past which series fold into an overflow series. */
 const SDK_DEFAULT_CARDINALITY = 2000;
+/**
+ * Data points per OTLP request. The exporter serializes a request to JSON in one synchronous call; at 10,000
+ * services an unsplit export is ~50,000 points and ~20 MiB, long enough to hold the receive socket off. Split,
+ * each request takes a fraction of that and the event loop turns between them.
+ */
+const EXPORT_BATCH_POINTS = 5000;
 
 export interface OtlpExport {
   /** Exports once more, then stops the reader. */
@@ -37,6 +43,7 @@ export function startOtlpExport(state: AgentState, cfg: OtlpConfig): OtlpExport 
     exportIntervalMillis: cfg.intervalMs,
     exportTimeoutMillis: Math.min(cfg.intervalMs, 30_000),
     metricProducers: [new AgentMetricProducer(state)],
+    maxExportBatchSize: EXPORT_BATCH_POINTS,
     // The per-service families bypass the SDK's aggregation (they come from the producer); instruments added
     // through meterProvider still get room for one series per exported service rather than 2,000.
     cardinalityLimits: { default: Math.max(SDK_DEFAULT_CARDINALITY, state.maxServiceSeries + 1) },
