@@ -324,3 +324,135 @@ listeners: [{name: only, group: 224.1.1.23, port: ${port}, interfaces: [127.0.0.
     expect((await get(`${t.url}/api/v1/status`)).json.admin).toBe('open');
   });
 });
+
+describe.skipIf(!IN_TEST_NETNS)('TLS', () => {
+  let t: TestAgent;
+  let cert: string;
+  beforeAll(async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'vm-tls-'));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
+    const key = readFileSync(join(dir, 'key.pem'), 'utf8');
+    rmSync(dir, { recursive: true, force: true });
+    const port = await freeUdpPort();
+    t = await startTestAgent(
+      `
+http: {listen: "@HTTP@", tls: {certFile: cert.pem, keyFile: key.pem}}
+listeners: [{name: l, group: 224.1.1.24, port: ${port}, interfaces: [127.0.0.1]}]
+`,
+      { 'cert.pem': cert, 'key.pem': key },
+    );
+  });
+  afterAll(async () => t?.close());
+
+  const httpsGet = async (url: string) => {
+    const https = await import('node:https');
+    return new Promise<{ status: number; body: string; csp: string | undefined }>((resolve, reject) => {
+      https
+        .get(url, { ca: cert, timeout: 5000 }, (res) => {
+          let body = '';
+          res.on('data', (d) => {
+            body += d;
+          });
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              body,
+              csp: res.headers['content-security-policy'] as string,
+            }),
+          );
+        })
+        .on('error', reject);
+    });
+  };
+
+  test('the whole server speaks HTTPS with the configured certificate', async () => {
+    const url = t.url.replace('http://', 'https://');
+    const ready = await httpsGet(`${url}/-/ready`);
+    expect(ready.status).toBe(200);
+    expect(ready.csp).toBe(CONTENT_SECURITY_POLICY);
+    expect((await httpsGet(`${url}/metrics`)).body).toContain('vault_multicast_build_info');
+    // Plain HTTP on the TLS port gets no API answer.
+    const plain = await fetch(`${t.url}/-/ready`).then(
+      (r) => r.status,
+      () => 'refused',
+    );
+    expect(plain).not.toBe(200);
+  });
+});
+
+describe.skipIf(!IN_TEST_NETNS)('event stream throttling', () => {
+  let t: TestAgent;
+  let port: number;
+  beforeAll(async () => {
+    port = await freeUdpPort();
+    t = await startTestAgent(`
+http: {listen: "@HTTP@"}
+listeners: [{name: l, group: 224.1.1.25, port: ${port}, interfaces: [127.0.0.1]}]
+`);
+  });
+  afterAll(async () => t?.close());
+
+  test('a service announcing 50 times a second yields at most one update event per 500 ms', async () => {
+    const ac = new AbortController();
+    const r = await fetch(`${t.url}/api/v1/events`, { signal: ac.signal });
+    const reader = r.body?.getReader();
+    if (!reader) throw new Error('no body');
+    const p = new VaultMultiPublisher({
+      group: '224.1.1.25',
+      port,
+      interfaces: '127.0.0.1',
+      interval: 0.02,
+      jitter: 0,
+      message: { type: 'Chatty', name: 'chatty', addr: '127.0.0.1:1' },
+    });
+    const listener = t.agent.listenerEntry('l')?.listener;
+    let text = '';
+    const pump = (async () => {
+      for (;;) {
+        const chunk = await reader.read().catch(() => ({ done: true, value: undefined }));
+        if (chunk.done) return;
+        text += new TextDecoder().decode(chunk.value);
+      }
+    })();
+    await p.start();
+    const started = performance.now();
+    await waitFor(() => (listener?.stats.packetsReceived ?? 0) >= 60, '60 announcements', 15_000);
+    const elapsed = performance.now() - started;
+    await p.stop(0);
+    ac.abort();
+    await pump;
+    const updates = text.split('\n').filter((l) => l.startsWith('data: {"event":"update"')).length;
+    expect(listener?.stats.packetsReceived ?? 0).toBeGreaterThanOrEqual(60);
+    expect(updates).toBeGreaterThanOrEqual(1);
+    // The trailing update of the last window may land after `elapsed` was taken, hence + 2.
+    expect(updates).toBeLessThanOrEqual(Math.ceil(elapsed / 500) + 2);
+    expect(text).toContain('data: {"event":"up"');
+  });
+});
