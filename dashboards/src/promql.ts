@@ -16,7 +16,9 @@ export const MATCH = {
   instance: 'instance=~"$instance"',
   group: 'group=~"$group"',
   serviceType: 'service_type=~"$service_type"',
-  serviceName: 'service_name=~"$service_name"',
+  // Single-valued: Grafana leaves it unescaped unless asked, and service names may hold regex characters.
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax
+  serviceName: 'service_name=~"${service_name:regex}"',
   address: 'address=~"$address"',
 } as const;
 

@@ -62,6 +62,9 @@ export function dashboardQueries(d: DashboardJson): DashboardQuery[] {
   return out;
 }
 
+/** `${name}`, `${name:format}` or `$name`, as Grafana reads them. */
+const VARIABLE = /\$\{(\w+)(?::(\w+))?\}|\$(\w+)/g;
+
 /** Grafana's built-in range variables, as Grafana would fill them for a 1 h view scraped every 15 s. */
 const BUILTINS: Record<string, string> = {
   __rate_interval: '1m',
@@ -70,14 +73,23 @@ const BUILTINS: Record<string, string> = {
 };
 
 /**
- * Replaces `$name` and `${name}` with values (regex matchers get them verbatim, so ".*" means All). Throws on a
- * variable without a value: a typo in a variable name would otherwise reach Prometheus as a literal.
+ * Replaces `$name`, `${name}` and `${name:regex}` with values as Grafana would (values win over the built-ins;
+ * regex matchers get plain values verbatim, so ".*" means All). Throws on a variable without a value: a typo in
+ * a variable name would otherwise reach Prometheus as a literal.
  */
 export function substitute(expr: string, values: Record<string, string>): string {
-  return expr.replace(/\$\{(\w+)\}|\$(\w+)/g, (_, braced: string | undefined, bare: string | undefined) => {
-    const key = (braced ?? bare) as string;
-    const value = BUILTINS[key] ?? values[key];
-    if (value === undefined) throw new Error(`no value for $${key} in ${expr}`);
-    return value;
-  });
+  return expr.replace(
+    VARIABLE,
+    (_, braced: string | undefined, format: string | undefined, bare: string | undefined) => {
+      const key = (braced ?? bare) as string;
+      const value = values[key] ?? BUILTINS[key];
+      if (value === undefined) throw new Error(`no value for $${key} in ${expr}`);
+      return format === 'regex' ? value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : value;
+    },
+  );
+}
+
+/** The variables an expression uses, by name. */
+export function variablesOf(expr: string): string[] {
+  return [...expr.matchAll(VARIABLE)].map((m) => (m[1] ?? m[3]) as string);
 }

@@ -5,7 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DASHBOARDS, render, writeDashboards } from '../../dashboards/src/build.js';
 import { DATASOURCE } from '../../dashboards/src/panels.js';
 import { METRICS } from '../../src/agent/metrics/names.js';
-import { allPanels, type DashboardJson, dashboardQueries, substitute } from './dashboard-queries.js';
+import {
+  allPanels,
+  type DashboardJson,
+  dashboardQueries,
+  substitute,
+  variablesOf,
+} from './dashboard-queries.js';
 import { checkExpressions } from './promtool.js';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -89,8 +95,7 @@ describe('dashboards', () => {
         for (const m of q.expr.matchAll(/\brate\([^[]*\[([^\]]+)\]/g)) {
           expect(m[1], `${file}: ${q.where}`).toBe('$__rate_interval');
         }
-        for (const m of q.expr.matchAll(/\$(\w+)/g)) {
-          const v = m[1] ?? '';
+        for (const v of variablesOf(q.expr)) {
           expect(v.startsWith('__') || defined.has(v), `${file}: ${q.where} uses undefined $${v}`).toBe(true);
         }
       }
@@ -108,5 +113,18 @@ describe('dashboards', () => {
     const res = await checkExpressions(exprs);
     expect(res.output).toContain('SUCCESS');
     expect(res.code).toBe(0);
+  });
+});
+
+describe('dashboard variable substitution (used by the parse check and the end-to-end test)', () => {
+  it('fills plain, braced and regex-formatted variables as Grafana does, and refuses unknown ones', () => {
+    const values = { job: 'vault-multicast', service_name: 'db-1.example (eu)' };
+    expect(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax
+      substitute('rate(x{job=~"$job",service_name=~"${service_name:regex}"}[$__rate_interval])', values),
+    ).toBe('rate(x{job=~"vault-multicast",service_name=~"db-1\\.example \\(eu\\)"}[1m])');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax
+    expect(substitute('x[${__range}]', { __range: '5m' })).toBe('x[5m]');
+    expect(() => substitute('x{a="$nope"}', values)).toThrow(/\$nope/);
   });
 });
