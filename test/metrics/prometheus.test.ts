@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { METRICS } from '../../src/agent/metrics/names.js';
 import { createMetricsHandler } from '../../src/agent/metrics/prometheus.js';
+import { renderServiceSeries } from '../../src/agent/metrics/service-series.js';
 import { DROP_REASONS } from '../../src/drop-reasons.js';
 import { duplicateSeries, find, parseExposition, promtoolCheck } from './exposition.js';
 import { FakeState } from './fakes.js';
@@ -201,5 +202,37 @@ describe('createMetricsHandler', () => {
     const exp = parseExposition(await handler.render());
     expect(find(exp, METRICS.receivedPackets.name, L)[0]?.value).toBe(17);
     expect(handler.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
+  });
+
+  it('lets other work run while it serializes many services, and stays valid if the registry changes meanwhile', async () => {
+    const state = new FakeState();
+    const lan = state.addListener('lan');
+    for (let i = 0; i < 5000; i++)
+      lan.registry.add({ type: 'T', name: `s${i}`, addr: `10.2.${i >> 8}.${i & 255}:1` });
+    const handler = createMetricsHandler(state, { processMetrics: false, yieldEvery: 1000 });
+    let turns = 0;
+    let ticking = true;
+    const tick = () => {
+      turns++;
+      // A datagram arriving mid-scrape: the registry forgets a service and learns a new one.
+      if (turns === 2) {
+        lan.registry.records.delete('T\u000010.2.19.135:1');
+        lan.registry.add({ type: 'T', name: 'late', addr: '10.9.9.9:1' });
+      }
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    // The per-service part alone (no /proc reads or prom-client awaits): it must still give way.
+    const series = await renderServiceSeries(state, { yieldEvery: 1000 });
+    expect(turns).toBeGreaterThanOrEqual(4);
+    expect(promtoolCheck(series).status).toBe(0);
+    const [a, b] = await Promise.all([handler.render(), handler.render()]);
+    ticking = false;
+    for (const body of [a, b]) {
+      const exp = parseExposition(body);
+      expect(duplicateSeries(exp)).toEqual([]);
+      expect(promtoolCheck(body).status).toBe(0);
+      expect(find(exp, METRICS.serviceUp.name).length).toBeGreaterThanOrEqual(4999);
+    }
   });
 });
