@@ -79,7 +79,16 @@ export async function startPrometheus(opts: {
   child.stderr?.on('data', (d) => {
     output += d;
   });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  // A missing binary surfaces as 'error' (never 'exit'); keep it as output so the readiness wait reports it.
+  let failed = false;
+  child.once('error', (err) => {
+    failed = true;
+    output += `cannot run ${PROMETHEUS}: ${err.message}\n`;
+  });
+  const exited = new Promise<void>((r) => {
+    child.once('exit', () => r());
+    child.once('error', () => r());
+  });
 
   async function api<T>(path: string, params: Record<string, string> = {}): Promise<T> {
     const res = await fetch(`${url}${path}?${new URLSearchParams(params)}`, {
@@ -116,7 +125,7 @@ export async function startPrometheus(opts: {
     },
     logs: () => output,
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
+      if (!failed && child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
         await exited;
@@ -129,7 +138,7 @@ export async function startPrometheus(opts: {
   try {
     await waitFor(
       async () => {
-        if (child.exitCode !== null) throw new Error(`prometheus exited:\n${output}`);
+        if (failed || child.exitCode !== null) throw new Error(`prometheus exited:\n${output}`);
         const r = await fetch(`${url}/-/ready`).catch(() => undefined);
         return r?.status === 200;
       },
