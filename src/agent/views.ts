@@ -69,13 +69,16 @@ function membershipView(m: {
   return { interface: m.interface, address: m.address ?? null, joined: m.joined, error: m.error ?? null };
 }
 
+/** What listener and publisher views share: identity from the configuration. */
+function endpointBase(entry: ListenerEntry | PublisherEntry) {
+  const c = entry.config;
+  return { name: entry.name, group: c.group, port: c.port, interfaces: c.interfaces ?? null };
+}
+
 export function listenerView(entry: ListenerEntry): ListenerView {
   const l = entry.listener;
   return {
-    name: entry.name,
-    group: entry.config.group,
-    port: entry.config.port,
-    interfaces: entry.config.interfaces ?? null,
+    ...endpointBase(entry),
     running: l.isRunning(),
     memberships: l.memberships().map(membershipView),
     receiveBufferBytes: l.receiveBufferBytes ?? null,
@@ -86,10 +89,7 @@ export function listenerView(entry: ListenerEntry): ListenerView {
 export function publisherView(entry: PublisherEntry): PublisherView {
   const p = entry.publisher;
   return {
-    name: entry.name,
-    group: entry.config.group,
-    port: entry.config.port,
-    interfaces: entry.config.interfaces ?? null,
+    ...endpointBase(entry),
     running: p.isRunning(),
     intervalSeconds: entry.config.intervalMs / 1000,
     metrics: metricsView(p.getMetrics() as unknown as MetricsLike, undefined),
