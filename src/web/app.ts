@@ -163,6 +163,8 @@ document.addEventListener('keydown', (ev) => {
   }
 });
 setupTheme(byId<HTMLButtonElement>('theme-toggle'));
+// On a phone the list matters most: the metrics start folded (one tap opens them).
+if (window.matchMedia('(max-width: 600px)').matches) byId<HTMLDetailsElement>('metrics').open = false;
 
 connectStream('api/v1/events', {
   snapshot: (data) => {

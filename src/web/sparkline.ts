@@ -28,7 +28,8 @@ export function createSparkline(label: string): Sparkline {
   node.append(title, area, line);
 
   const update = (rates: readonly number[]) => {
-    const max = Math.max(1, ...rates);
+    // Headroom above the peak keeps a steady rate from reading as a line glued to the top edge.
+    const max = Math.max(1, ...rates) * 1.25;
     const step = WIDTH / (HISTORY_LENGTH - 1);
     // Newest sample at the right edge; the chart fills in from the right as history accumulates.
     const offset = WIDTH - (rates.length - 1) * step;

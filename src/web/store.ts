@@ -23,14 +23,21 @@ export interface ServiceEntry {
   haystack: string;
 }
 
-/** Samples kept per listener and publisher for the sparkline: one a second, two minutes. */
-export const HISTORY_LENGTH = 120;
+/** Samples kept per listener and publisher for the sparkline: one a second, one minute. */
+export const HISTORY_LENGTH = 60;
+
+/** Seconds the sparkline's rate is averaged over, so that a publisher announcing every 2 s draws a line, not a saw. */
+export const RATE_WINDOW_SECONDS = 4;
 
 export interface RateHistory {
-  /** Packets per second between consecutive metrics events, oldest first. */
+  /** Packets per second over the last RATE_WINDOW_SECONDS, one value per metrics event, oldest first. */
   rates: number[];
-  lastPackets: number | undefined;
-  lastAt: number | undefined;
+  /** Recent (time, packets counted since the page started watching) pairs, within the window. */
+  samples: { at: number; total: number }[];
+  /** The counter as last reported, to notice resets. */
+  lastRaw: number | undefined;
+  /** Packets counted before the counter was last reset. */
+  base: number;
 }
 
 export function serviceId(view: ServiceView): string {
@@ -83,8 +90,9 @@ export class Store {
     for (const view of snapshot.services) this.put(view);
     // Counters may have been reset or the agent restarted: rates resume from the next sample.
     for (const h of this.history.values()) {
-      h.lastPackets = undefined;
-      h.lastAt = undefined;
+      h.samples = [];
+      h.lastRaw = undefined;
+      h.base = 0;
     }
     this.revision += 1;
   }
@@ -125,17 +133,21 @@ export class Store {
   private sample(id: string, metrics: MetricsView, kind: 'listener' | 'publisher', at: number): void {
     let h = this.history.get(id);
     if (!h) {
-      h = { rates: [], lastPackets: undefined, lastAt: undefined };
+      h = { rates: [], samples: [], lastRaw: undefined, base: 0 };
       this.history.set(id, h);
     }
-    const packets = packetsOf(metrics, kind);
-    if (h.lastPackets !== undefined && h.lastAt !== undefined && at > h.lastAt) {
-      // A counter that went down was reset; the packets since then are all we can count.
-      const delta = packets >= h.lastPackets ? packets - h.lastPackets : packets;
-      h.rates.push(delta / (at - h.lastAt));
-      if (h.rates.length > HISTORY_LENGTH) h.rates.splice(0, h.rates.length - HISTORY_LENGTH);
-    }
-    h.lastPackets = packets;
-    h.lastAt = at;
+    const raw = packetsOf(metrics, kind);
+    // A counter that went down was reset: what was counted before carries on as the base.
+    if (h.lastRaw !== undefined && raw < h.lastRaw) h.base += h.lastRaw;
+    h.lastRaw = raw;
+    const total = h.base + raw;
+    const last = h.samples.at(-1);
+    if (last && at <= last.at) return;
+    h.samples.push({ at, total });
+    while (h.samples.length > 2 && at - h.samples[1]!.at >= RATE_WINDOW_SECONDS) h.samples.shift();
+    const first = h.samples[0]!;
+    if (h.samples.length < 2) return;
+    h.rates.push((total - first.total) / (at - first.at));
+    if (h.rates.length > HISTORY_LENGTH) h.rates.splice(0, h.rates.length - HISTORY_LENGTH);
   }
 }

@@ -31,8 +31,8 @@ interface TileSpec {
 
 const LISTENER_TILES: TileSpec[] = [
   { metric: 'active_services', label: 'Active services', value: (m) => formatCount(m.active_services) },
-  { metric: 'packets', label: 'Packets received', value: (m) => formatCount(m.packets_received) },
-  { metric: 'bytes', label: 'Bytes received', value: (m) => formatBytes(m.bytes_received) },
+  { metric: 'packets', label: 'Packets', value: (m) => formatCount(m.packets_received) },
+  { metric: 'bytes', label: 'Bytes', value: (m) => formatBytes(m.bytes_received) },
   { metric: 'errors', label: 'Errors', value: (m) => formatCount(m.errors) },
   { metric: 'dropped', label: 'Dropped', value: (m) => formatCount(sum(m.dropped)) },
   { metric: 'uptime', label: 'Uptime', value: (m) => formatDuration(m.uptime_seconds) },
@@ -40,8 +40,8 @@ const LISTENER_TILES: TileSpec[] = [
 ];
 
 const PUBLISHER_TILES: TileSpec[] = [
-  { metric: 'packets', label: 'Packets sent', value: (m) => formatCount(m.packets_sent) },
-  { metric: 'bytes', label: 'Bytes sent', value: (m) => formatBytes(m.bytes_sent) },
+  { metric: 'packets', label: 'Packets', value: (m) => formatCount(m.packets_sent) },
+  { metric: 'bytes', label: 'Bytes', value: (m) => formatBytes(m.bytes_sent) },
   { metric: 'errors', label: 'Errors', value: (m) => formatCount(m.errors) },
   { metric: 'uptime', label: 'Uptime', value: (m) => formatDuration(m.uptime_seconds) },
   { metric: 'rate', label: 'Rate', value: (m) => formatRate(m.packets_per_second) },

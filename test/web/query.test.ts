@@ -103,7 +103,7 @@ describe('the page store', () => {
     expect(store.services.size).toBe(0);
   });
 
-  it('computes the sparkline rate from counter deltas and survives a reset', () => {
+  it('computes the sparkline rate from counter deltas over a short window and survives a reset', () => {
     const store = new Store(() => 0);
     const listener = (packets: number) => ({
       name: 'l1',
@@ -129,7 +129,35 @@ describe('the page store', () => {
     store.applyMetrics({ at: 101, listeners: [listener(15)], publishers: [] });
     store.applyMetrics({ at: 103, listeners: [listener(25)], publishers: [] });
     store.applyMetrics({ at: 104, listeners: [listener(2)], publishers: [] });
-    expect(store.rates('listener', 'l1')).toEqual([5, 5, 2]);
+    // Averaged over up to 4 s; the reset at 104 s counts the 2 packets after it, not -23.
+    expect(store.rates('listener', 'l1')).toEqual([5, 5, 17 / 4]);
+  });
+
+  it('draws a steady line, not a saw, for a publisher that announces every 2 s', () => {
+    const store = new Store(() => 0);
+    const publisher = (packets: number) => ({
+      name: 'p',
+      group: '224.1.1.1',
+      port: 5004,
+      interfaces: null,
+      running: true,
+      intervalSeconds: 2,
+      metrics: {
+        packets_sent: packets,
+        packets_received: 0,
+        bytes_sent: 0,
+        bytes_received: 0,
+        errors: 0,
+        active_services: 0,
+        uptime_seconds: 1,
+        packets_per_second: 0,
+        dropped: {},
+      },
+    });
+    for (let s = 0; s < 12; s++)
+      store.applyMetrics({ at: 1000 + s, listeners: [], publishers: [publisher(Math.floor(s / 2))] });
+    const steady = store.rates('publisher', 'p').slice(4);
+    expect(steady.every((r) => r >= 0.4 && r <= 0.6)).toBe(true);
   });
 });
 
