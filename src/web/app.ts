@@ -100,7 +100,18 @@ function renderAll(): void {
       (visible.length > MAX_ROWS ? ` · first ${MAX_ROWS} rows only, narrow the filters to see the rest` : ''),
   );
   details.update();
-  if (store.status) setText(agentVersion, `agent ${store.status.version}`);
+  renderAgentStatus();
+  document.title = `${store.status ? `(${up}) ` : ''}vault-multicast — services`;
+}
+
+function renderAgentStatus(): void {
+  const status = store.status;
+  if (!status) return;
+  const notes = [`agent ${status.version}`];
+  if (!status.ready) notes.push('not ready');
+  if (status.reload.enabled && !status.reload.lastSuccess) notes.push('last configuration reload failed');
+  setText(agentVersion, notes.join(' · '));
+  agentVersion.dataset.problem = String(notes.length > 1);
 }
 
 function select(id: string | undefined): void {

@@ -284,6 +284,40 @@ describe.skipIf(!IN_TEST_NETNS || !CHROMIUM_AVAILABLE)('protected and disabled a
     expect(opened.dialogs).toEqual([]);
   });
 
+  it('sends a user name and password when the agent wants basic auth', async () => {
+    const { mkdtemp, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'vm-web-basic-'));
+    const passwordFile = join(dir, 'password');
+    await writeFile(passwordFile, 'pässwörd\n', { mode: 0o600 });
+    const agent = await spawnAgent(
+      agentConfig(`127.0.0.1:${await freeTcpPort()}`, await freeUdpPort(), {
+        auth: { basic: { username: 'ops', passwordFile } },
+      }),
+    );
+    cleanups.push(() => agent.stop());
+    const opened = await openPage(agent.url);
+    cleanups.push(() => opened.close());
+    const page = opened.page;
+    const refresh = page.locator(`section.tile-group[data-name="${LISTENER}"] button[data-action="refresh"]`);
+    await expect
+      .poll(() => page.locator('.group-actions .hint').first().textContent())
+      .toMatch(/user name and password/);
+    await refresh.click();
+    await page.locator('#auth-dialog').waitFor({ state: 'visible' });
+    expect(await page.getByLabel('Bearer token').isVisible()).toBe(false);
+    await page.getByLabel('User name').fill('ops');
+    await page.getByLabel('Password').fill('pässwörd');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await expect.poll(() => page.locator('#message').textContent()).toMatch(/Refresh done/);
+    // Remembered for this tab: the next action goes through without asking again.
+    await page.evaluate(`document.getElementById('message').textContent = ''`);
+    await refresh.click();
+    await expect.poll(() => page.locator('#message').textContent()).toMatch(/Refresh done/);
+    expect(await page.locator('#auth-dialog').isVisible()).toBe(false);
+  });
+
   it('disables Refresh and Reset Metrics with the reason when admin actions are off', async () => {
     const agent = await spawnAgent(
       agentConfig(`127.0.0.1:${await freeTcpPort()}`, await freeUdpPort(), { enableAdmin: false }),
