@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { METRICS } from '../../src/agent/metrics/names.js';
 import { otelName } from '../../src/agent/metrics/otel-names.js';
@@ -134,5 +135,17 @@ describe('startOtlpExport', () => {
     expect(up).toHaveLength(2500);
     expect(req.points.filter((p) => 'otel.metric.overflow' in p.attributes)).toEqual([]);
     expect(new Set(up.map((p) => p.attributes.service_name)).size).toBe(2500);
+  });
+
+  it('shares one copy of @opentelemetry/sdk-metrics with the exporter (its transformer reads our data points)', () => {
+    const root = createRequire(import.meta.url);
+    const ours = root.resolve('@opentelemetry/sdk-metrics/package.json');
+    for (const dependent of [
+      '@opentelemetry/exporter-metrics-otlp-http',
+      '@opentelemetry/otlp-transformer',
+    ]) {
+      const from = createRequire(root.resolve(`${dependent}/package.json`));
+      expect(from.resolve('@opentelemetry/sdk-metrics/package.json'), dependent).toBe(ours);
+    }
   });
 });
