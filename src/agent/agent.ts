@@ -372,7 +372,12 @@ export class Agent implements AgentState {
         this.otlp = this.startOtlp(next);
       }
     }
-    if (oldServer) await oldServer.close();
+    // Not awaited: a POST /-/reload that moved the address is still waiting for its answer on the old server,
+    // which close() lets finish before it ends the connection.
+    if (oldServer) {
+      const addr = oldServer.address();
+      void oldServer.close().then(() => this.log.info(addr, 'previous http address closed'));
+    }
     this.log.info(
       {
         listenersAdded: diff.listeners.added.length,

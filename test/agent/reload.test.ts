@@ -143,3 +143,52 @@ describe.skipIf(!IN_TEST_NETNS)('reload by difference', () => {
     expect([...(await udpSocketInodes(A, port)), ...(await udpSocketInodes(C, port))]).toEqual(inodes);
   });
 });
+
+describe.skipIf(!IN_TEST_NETNS)('reload moves the HTTP server', () => {
+  test('a new listen address is bound before the old one closes; POST /-/reload gets its answer', async () => {
+    const port = await freeUdpPort();
+    const { freeTcpPort } = await import('../harness/netns.js');
+    const next = `127.0.0.1:${await freeTcpPort()}`;
+    const body = (listen: string) => `
+http: {listen: "${listen}", enableReload: true}
+listeners: [{name: a, group: 224.1.1.34, port: ${port}, interfaces: [127.0.0.1]}]
+`;
+    const t = await startTestAgent(body('@HTTP@'));
+    try {
+      const inodes = await udpSocketInodes('224.1.1.34', port);
+      await t.writeConfig(body(next));
+      const r = await fetch(`${t.url}/-/reload`, { method: 'POST' });
+      expect(r.status).toBe(200);
+      expect((await fetch(`http://${next}/-/ready`)).status).toBe(200);
+      await waitFor(
+        () =>
+          fetch(`${t.url}/-/healthy`).then(
+            () => false,
+            () => true,
+          ),
+        'old address closed',
+      );
+      // The HTTP move did not touch the listener.
+      expect(await udpSocketInodes('224.1.1.34', port)).toEqual(inodes);
+
+      // An address that cannot be bound fails the reload and keeps the server where it is.
+      const { createServer } = await import('node:net');
+      const squatter = createServer();
+      const taken = `127.0.0.1:${await freeTcpPort()}`;
+      await new Promise<void>((res) =>
+        squatter.listen(Number(taken.split(':')[1]), '127.0.0.1', () => res()),
+      );
+      try {
+        await t.writeConfig(body(taken));
+        const failed = await fetch(`http://${next}/-/reload`, { method: 'POST' });
+        expect(failed.status).toBe(500);
+        expect(((await failed.json()) as { reason: string }).reason).toMatch(/EADDRINUSE/);
+        expect((await fetch(`http://${next}/-/ready`)).status).toBe(200);
+      } finally {
+        squatter.close();
+      }
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -67,3 +67,34 @@ listeners:
     expect([...t.agent.listeners()]).toEqual([]);
   });
 });
+
+describe.skipIf(!IN_TEST_NETNS)('start-up failure', () => {
+  test('an HTTP address in use fails start() and leaves no socket open', async () => {
+    const { createServer } = await import('node:net');
+    const { Agent } = await import('../../src/agent/agent.js');
+    const { parseConfig } = await import('../../src/agent/config/load.js');
+    const { createLogger } = await import('../../src/agent/logger.js');
+    const { freeTcpPort } = await import('../harness/netns.js');
+    const { udpSocketInodes } = await import('./in-process.js');
+    const tcp = await freeTcpPort();
+    const udp = await freeUdpPort();
+    const squatter = createServer();
+    await new Promise<void>((r) => squatter.listen(tcp, '127.0.0.1', () => r()));
+    try {
+      const cfg = await parseConfig(
+        `http: {listen: "127.0.0.1:${tcp}"}\nlisteners: [{group: 224.1.1.53, port: ${udp}, interfaces: [127.0.0.1]}]\n`,
+        'inline.yaml',
+        {},
+      );
+      const agent = new Agent({
+        logger: createLogger({ level: 'error', destination: { write: () => undefined } }),
+      });
+      await expect(agent.start(cfg)).rejects.toThrow(/EADDRINUSE/);
+      await agent.stop();
+      expect(await udpSocketInodes('224.1.1.53', udp)).toEqual([]);
+      expect(agent.phase).toBe('stopped');
+    } finally {
+      squatter.close();
+    }
+  });
+});
