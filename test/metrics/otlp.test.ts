@@ -148,4 +148,17 @@ describe('startOtlpExport', () => {
       expect(from.resolve('@opentelemetry/sdk-metrics/package.json'), dependent).toBe(ours);
     }
   });
+
+  it('sends hostile service strings as valid UTF-8 text', async () => {
+    const state = new FakeState();
+    const lan = state.addListener('lan');
+    lan.registry.add({ type: 'T', name: 'nul\u0000 \u001b[31m "q" \\ \n', addr: '10.0.0.1:1' });
+    lan.registry.add({ type: 'T', name: 'lone \ud800', addr: '10.0.0.2:1', version: '\udfff' });
+    const req = await exportOnce(start(state));
+    const info = req.points.filter((p) => p.metric === otelName(METRICS.serviceInfo));
+    expect(info.map((p) => [p.attributes.service_name, p.attributes.version])).toEqual([
+      ['nul\u0000 \u001b[31m "q" \\ \n', ''],
+      ['lone \ufffd', '\ufffd'],
+    ]);
+  });
 });
