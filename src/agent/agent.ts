@@ -156,7 +156,10 @@ export class Agent implements AgentState {
     return 'open';
   }
 
-  /** Ready: configuration loaded, every listener bound, and at least one membership held or publisher running. */
+  /**
+   * Ready: configuration loaded, every listener and publisher has its socket, and at least one group membership
+   * is held or one publisher runs. A listener still retrying its bind keeps the agent unready, with its name.
+   */
   readiness(): Readiness {
     if (this.phaseValue !== 'running') return { ready: false, reason: `agent is ${this.phaseValue}` };
     let joined = false;
@@ -164,8 +167,10 @@ export class Agent implements AgentState {
       if (!runner.running) return { ready: false, reason: `listener ${entry.name} is not bound` };
       if (!joined) joined = entry.listener.memberships().some((m) => m.joined);
     }
-    if (joined) return { ready: true };
-    for (const { runner } of this.publisherMap.values()) if (runner.running) return { ready: true };
+    for (const { entry, runner } of this.publisherMap.values()) {
+      if (!runner.running) return { ready: false, reason: `publisher ${entry.name} is not running` };
+    }
+    if (joined || this.publisherMap.size > 0) return { ready: true };
     return { ready: false, reason: 'no group membership joined and no publisher running' };
   }
 

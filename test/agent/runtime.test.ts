@@ -98,3 +98,31 @@ describe.skipIf(!IN_TEST_NETNS)('start-up failure', () => {
     }
   });
 });
+
+describe.skipIf(!IN_TEST_NETNS)('missing interface', () => {
+  test('a listener that cannot join anywhere keeps the agent unready, with the reason', async () => {
+    const { startTestAgent } = await import('./in-process.js');
+    const port = await freeUdpPort();
+    const t = await startTestAgent(`
+http: {listen: "@HTTP@"}
+listeners: [{name: nowhere, group: 224.1.1.54, port: ${port}, interfaces: [vmnosuch0]}]
+`);
+    try {
+      const r = await fetch(`${t.url}/-/ready`);
+      expect(r.status).toBe(503);
+      expect(await r.json()).toEqual({
+        ready: false,
+        reason: 'no group membership joined and no publisher running',
+      });
+      const status = (await (await fetch(`${t.url}/api/v1/status`)).json()) as {
+        listeners: { memberships: { interface: string; joined: boolean; error: string | null }[] }[];
+      };
+      expect(status.listeners[0]?.memberships).toEqual([
+        expect.objectContaining({ interface: 'vmnosuch0', joined: false, error: expect.any(String) }),
+      ]);
+      expect((await fetch(`${t.url}/-/healthy`)).status).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+});
