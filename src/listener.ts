@@ -226,7 +226,17 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
       lastReceivedWallMs: 0,
     };
     this.registry.on('up', (rec) => this.safeEmit('up', rec));
-    this.registry.on('update', (rec) => this.safeEmit('update', rec));
+    // 'update' fires for every announcement: forward it only while someone listens, so the receive path
+    // does not pay for an event nobody reads.
+    const forwardUpdate = (rec: ServiceRecord): void => this.safeEmit('update', rec);
+    const untyped = this as EventEmitter;
+    untyped.on('newListener', (event: string | symbol) => {
+      if (event === 'update' && this.listenerCount('update') === 0) this.registry.on('update', forwardUpdate);
+    });
+    untyped.on('removeListener', (event: string | symbol) => {
+      if (event === 'update' && this.listenerCount('update') === 0)
+        this.registry.off('update', forwardUpdate);
+    });
     this.registry.on('down', (rec, reason) => this.safeEmit('down', rec, reason));
     this.registry.on('removed', (rec) => this.safeEmit('removed', rec));
     this.registry.on('conflict', (c) => this.safeEmit('conflict', c));
@@ -362,15 +372,14 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
     stats.packetsReceived++;
     stats.bytesReceived += msg.length;
     stats.lastReceivedWallMs = Date.now();
+    const nowMono = this.clock.monotonicMs();
     const guards = this.guards;
-    if (guards.length > 0) {
-      const nowMono = this.clock.monotonicMs();
-      for (let i = 0; i < guards.length; i++) {
-        const reason = (guards[i] as ReceiveGuard).check(msg, rinfo, nowMono);
-        if (reason !== undefined) {
-          this.drop(reason, rinfo.address, (guards[i] as ReceiveGuard).name);
-          return;
-        }
+    for (let i = 0; i < guards.length; i++) {
+      const guard = guards[i] as ReceiveGuard;
+      const reason = guard.check(msg, rinfo, nowMono);
+      if (reason !== undefined) {
+        this.drop(reason, rinfo.address, guard.name);
+        return;
       }
     }
     const result = decodeAnnouncement(msg, this.decodeOptions);
@@ -379,7 +388,7 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
       return;
     }
     const announcement = result.announcement;
-    const outcome = this.registry.observe(announcement, rinfo.address);
+    const outcome = this.registry.observe(announcement, rinfo.address, nowMono);
     if (outcome !== 'accepted') {
       this.drop(outcome, rinfo.address, announcement.type);
       return;
@@ -392,10 +401,12 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
         stats.callbackErrors++;
       }
     }
-    try {
-      this.emit('message', announcement.data, announcement, rinfo.address);
-    } catch {
-      stats.callbackErrors++;
+    if (this.listenerCount('message') > 0) {
+      try {
+        this.emit('message', announcement.data, announcement, rinfo.address);
+      } catch {
+        stats.callbackErrors++;
+      }
     }
   };
 

@@ -1,50 +1,35 @@
 """Paced multicast sender for the ingest benchmark: sends `--count` announcements at `--rate` per second to
-a group on 127.0.0.1, in batches of 64 through libc's sendmmsg (via ctypes, one system call per batch), so
-the sender is not the bottleneck of the receivers it measures. Prints one JSON line: sent, seconds, rate.
+a group via 127.0.0.1. It uses UDP segmentation offload (UDP_SEGMENT): one send() carries up to 64
+equal-sized announcements that the kernel splits into separate datagrams, so the sender is not the
+bottleneck of the receivers it measures (a plain sendto() loop tops out near 130k/s on a small VM).
+Receivers see ordinary, separate datagrams. Prints one JSON line: sent, seconds, rate.
 Usage: sender.py --group G --port P --rate R --count N [--services K]"""
 import argparse
-import ctypes
 import json
 import socket
 import sys
 import time
 
+SOL_UDP = 17
+UDP_SEGMENT = 103
 BATCH = 64
 
 
-class iovec(ctypes.Structure):
-    _fields_ = [("iov_base", ctypes.c_void_p), ("iov_len", ctypes.c_size_t)]
-
-
-class msghdr(ctypes.Structure):
-    _fields_ = [
-        ("msg_name", ctypes.c_void_p),
-        ("msg_namelen", ctypes.c_uint32),
-        ("msg_iov", ctypes.POINTER(iovec)),
-        ("msg_iovlen", ctypes.c_size_t),
-        ("msg_control", ctypes.c_void_p),
-        ("msg_controllen", ctypes.c_size_t),
-        ("msg_flags", ctypes.c_int),
-    ]
-
-
-class mmsghdr(ctypes.Structure):
-    _fields_ = [("msg_hdr", msghdr), ("msg_len", ctypes.c_uint)]
-
-
 def payloads(services):
-    """Announcements as the original's users send them (~150 bytes), from `services` distinct services."""
+    """Announcements shaped as the original's users send them (~160 bytes), from `services` distinct
+    services, all of one length (segmentation offload cuts a buffer into equal pieces)."""
     out = []
     for i in range(services):
         msg = {
             "type": "vault",
             "name": f"node-{i:04d}",
-            "addr": f"198.18.{i // 250}.{i % 250 + 1}:8200",
+            "addr": f"198.18.7.7:{10000 + i}",
             "version": "1.15.2",
-            "timestamp": 1795600000.0 + i,
+            "timestamp": 1795600000.25 + i,
             "cluster": "bench",
         }
         out.append(json.dumps(msg).encode())
+    assert len({len(p) for p in out}) == 1, "payloads must be of equal length"
     return out
 
 
@@ -58,32 +43,21 @@ def main():
     p.add_argument("--max-seconds", type=float, default=30.0)
     a = p.parse_args()
 
-    libc = ctypes.CDLL(None, use_errno=True)
-    sendmmsg = libc.sendmmsg
-    sendmmsg.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_uint, ctypes.c_int]
-    sendmmsg.restype = ctypes.c_int
-
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
     sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton("127.0.0.1"))
     sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
     sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 * 1024 * 1024)
-    sock.connect((a.group, a.port))
-    fd = sock.fileno()
-
-    # A ring of K messages (K a multiple of the batch) so a batch is a contiguous slice of it.
-    k = max(BATCH, (a.services + BATCH - 1) // BATCH * BATCH)
-    bufs = [ctypes.create_string_buffer(b, len(b)) for b in payloads(a.services)]
-    iovs = (iovec * k)()
-    msgs = (mmsghdr * k)()
-    for i in range(k):
-        b = bufs[i % len(bufs)]
-        iovs[i].iov_base = ctypes.cast(b, ctypes.c_void_p)
-        iovs[i].iov_len = len(b)
-        msgs[i].msg_hdr.msg_iov = ctypes.pointer(iovs[i])
-        msgs[i].msg_hdr.msg_iovlen = 1
-    base = ctypes.addressof(msgs)
-    size = ctypes.sizeof(mmsghdr)
+    msgs = payloads(max(BATCH, a.services))
+    seg = len(msgs[0])
+    try:
+        sock.setsockopt(SOL_UDP, UDP_SEGMENT, seg)
+        batch = BATCH
+    except OSError:
+        batch = 1  # no segmentation offload: one datagram per send
+    ring = b"".join(msgs)
+    k = len(msgs)
+    dest = (a.group, a.port)
 
     sent = 0
     slot = 0
@@ -97,17 +71,19 @@ def main():
         if due <= 0:
             time.sleep(0.0001)
             continue
-        n = min(due, BATCH, k - slot)
-        r = sendmmsg(fd, base + slot * size, n, 0)
-        if r < 0:
-            err = ctypes.get_errno()
-            if err in (11, 105):  # EAGAIN, ENOBUFS: the local queue is full; try again
+        n = min(due, batch, k - slot)
+        try:
+            sock.sendto(ring[slot * seg : (slot + n) * seg], dest)
+        except (BlockingIOError, InterruptedError):
+            time.sleep(0.0001)
+            continue
+        except OSError as e:
+            if e.errno == 105:  # ENOBUFS: the local queue is full for a moment
                 time.sleep(0.0001)
                 continue
-            print(json.dumps({"error": err}), flush=True)
-            return 1
-        sent += r
-        slot = (slot + r) % k
+            raise
+        sent += n
+        slot = (slot + n) % k
     elapsed = time.monotonic() - start
     print(json.dumps({"sent": sent, "seconds": elapsed, "rate": sent / elapsed if elapsed > 0 else 0}), flush=True)
     return 0
