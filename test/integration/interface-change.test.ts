@@ -110,4 +110,34 @@ describe.skipIf(!NETNS_AVAILABLE)('interface changes under a running listener an
     for (const p of [onA, onB, pubA, pubB]) expect(p.child.exitCode).toBeNull();
     for (const p of [pubA, pubB, onA, onB]) await p.stop();
   });
+
+  it('IPv6 ff02: the listener re-binds to the re-created lan0 (new interface index) and hears again', async () => {
+    const v6 = await createLan({ hosts: 2, ipv6: true });
+    try {
+      const [a, b] = v6.hosts;
+      if (!a || !b) throw new Error('hosts missing');
+      const common = { group: 'ff02::9:9', port: 5031, interfaces: 'lan0', reconcileInterval: 200 };
+      const onB = Probe.listen(b, common);
+      expect((await onB.started()).event).toBe('started');
+      const pubA = Probe.publish(a, {
+        ...common,
+        interval: 0.1,
+        message: { type: 'ic6', addr: `[${a.ipv6}]:1` },
+      });
+      await pubA.started();
+      const first = await onB.waitFor((e) => e.event === 'message', 'b hears a over ff02');
+      await recreateLan0(b, b.ipv4, '6');
+      const mark = onB.events.length;
+      const again = await onB.waitFor(
+        (e) => e.event === 'message',
+        'b hears a over ff02 after lan0 was re-created',
+        10_000,
+        mark,
+      );
+      expect(again.source).toBe(first.source);
+      for (const p of [pubA, onB]) await p.stop();
+    } finally {
+      await v6.destroy();
+    }
+  });
 });

@@ -45,10 +45,15 @@ describe.skipIf(!NETNS_AVAILABLE)('announcements across a LAN', () => {
   it('three hosts: both listeners discover the one publisher', async () => {
     const [a, b, c] = lan.hosts;
     if (!a || !b || !c) throw new Error('hosts missing');
-    const listeners = [b, c].map((h) =>
-      Probe.listen(h, { group: '239.7.7.8', port: 5010, interfaces: ['lan0'] }),
-    );
+    // One by name, one with 'all' (lan0 is the only up, multicast-capable interface there; lo has no MULTICAST flag).
+    const listeners = [
+      Probe.listen(b, { group: '239.7.7.8', port: 5010, interfaces: ['lan0'] }),
+      Probe.listen(c, { group: '239.7.7.8', port: 5010, interfaces: 'all' }),
+    ];
     for (const l of listeners) expect((await l.started()).event).toBe('started');
+    expect((await listeners[1]?.request('memberships'))?.memberships).toEqual([
+      { interface: 'lan0', address: c.ipv4, joined: true },
+    ]);
     const publisher = Probe.publish(a, {
       group: '239.7.7.8',
       port: 5010,

@@ -3,6 +3,7 @@
  * start-up errors, expiry at the timeout, goodbye, and the listener's metrics view.
  */
 import { createSocket, type Socket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { VaultMulticastError } from '../../src/errors.js';
 import { VaultMultiListener } from '../../src/listener.js';
@@ -199,5 +200,32 @@ describe.skipIf(!IN_TEST_NETNS)('one host', () => {
     }
     expect(l.isRunning()).toBe(false);
     expect(p.isRunning()).toBe(false);
+  });
+
+  it('reports the receive buffer the kernel granted and warns when net.core.rmem_max caps it', async () => {
+    const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8').trim());
+    const warnings: string[] = [];
+    const capped = listener({
+      group: '239.20.0.8',
+      port: await freeUdpPort(),
+      receiveBufferSize: rmemMax * 2,
+    });
+    capped.on('warning', (w) => warnings.push(w));
+    await capped.start();
+    await new Promise((r) => setImmediate(r));
+    // Linux reports twice the granted size (bookkeeping overhead); granted is capped at rmem_max.
+    expect(capped.receiveBufferBytes).toBe(rmemMax * 2);
+    expect(warnings).toEqual([
+      expect.stringMatching(/capped at \d+ bytes by net\.core\.rmem_max.*sysctl -w net\.core\.rmem_max=/),
+    ]);
+    expect(capped.getMetrics().receive_buffer_bytes).toBe(rmemMax * 2);
+
+    const fits: string[] = [];
+    const small = listener({ group: '239.20.0.9', port: await freeUdpPort(), receiveBufferSize: 65536 });
+    small.on('warning', (w) => fits.push(w));
+    await small.start();
+    await new Promise((r) => setImmediate(r));
+    expect(small.receiveBufferBytes).toBe(131072);
+    expect(fits).toEqual([]);
   });
 });
