@@ -18,11 +18,10 @@ import { type DropReason, emptyDropCounts } from './drop-reasons.js';
 import { errorCode, VaultMulticastError } from './errors.js';
 import { Backoff } from './net/backoff.js';
 import './net/dispose.js';
+import { checkEndpoint } from './net/endpoint.js';
 import {
-  familyOfGroup,
   type InterfaceSpec,
   type IpFamily,
-  isMulticastGroup,
   needsScope,
   normaliseInterfaces,
   type ResolvedInterface,
@@ -162,6 +161,7 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
   readonly stats: ListenerStats;
 
   private readonly family: IpFamily;
+  private readonly where: string;
   private readonly receiveBufferSize: number;
   private readonly reuseAddr: boolean;
   private readonly reconcileIntervalMs: number;
@@ -188,17 +188,9 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
     super();
     this.group = options.group ?? DEFAULT_MULTICAST_GROUP;
     this.port = options.port ?? DEFAULT_PORT;
-    const family = familyOfGroup(this.group);
-    if (family === undefined || !isMulticastGroup(this.group.split('%')[0] ?? '')) {
-      throw new VaultMulticastError(
-        'EINVAL',
-        `group '${this.group}' is not an IPv4 or IPv6 multicast address`,
-      );
-    }
-    if (!Number.isInteger(this.port) || this.port < 1 || this.port > 65535) {
-      throw new VaultMulticastError('EINVAL', `port ${this.port} is not an integer between 1 and 65535`);
-    }
-    this.family = family;
+    const endpoint = checkEndpoint(this.group, this.port);
+    this.where = endpoint.where;
+    this.family = endpoint.family;
     this.interfaces = normaliseInterfaces(options.interfaces);
     this.timeout = options.timeout ?? DEFAULT_TIMEOUT;
     this.bufferSize = options.bufferSize ?? DEFAULT_BUFFER_SIZE;
@@ -507,7 +499,7 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
       this.problem({
         operation: 'receive',
         code: errorCode(err),
-        message: describeSocketError(`receive on ${this.where()}`, err),
+        message: describeSocketError(`receive on ${this.where}`, err),
         interface: entry.key === '*' ? undefined : entry.key,
         retryInMs: undefined,
       }),
@@ -521,10 +513,6 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
     this.receivers.set(entry.key, receiver);
     this.backoffs.get(entry.key)?.reset();
     return receiver;
-  }
-
-  private where(): string {
-    return this.family === 'IPv6' ? `[${this.group}]:${this.port}` : `${this.group}:${this.port}`;
   }
 
   /** Brings sockets and memberships in line with the plan: create, re-create, close, join, leave. */

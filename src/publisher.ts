@@ -16,11 +16,10 @@ import {
 import { errorCode, errorMessage, VaultMulticastError } from './errors.js';
 import { Backoff } from './net/backoff.js';
 import './net/dispose.js';
+import { checkEndpoint } from './net/endpoint.js';
 import {
-  familyOfGroup,
   type InterfaceSpec,
   type IpFamily,
-  isMulticastGroup,
   needsScope,
   normaliseInterfaces,
   type ResolvedInterface,
@@ -128,6 +127,7 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
   readonly stats: PublisherStats;
 
   private readonly family: IpFamily;
+  private readonly where: string;
   private readonly announceTtl: number | undefined;
   private readonly goodbyeOnStop: boolean;
   private readonly signer: AnnouncementSigner | undefined;
@@ -151,17 +151,9 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
     super();
     this.group = options.group ?? DEFAULT_MULTICAST_GROUP;
     this.port = options.port ?? DEFAULT_PORT;
-    const family = familyOfGroup(this.group);
-    if (family === undefined || !isMulticastGroup(this.group.split('%')[0] ?? '')) {
-      throw new VaultMulticastError(
-        'EINVAL',
-        `group '${this.group}' is not an IPv4 or IPv6 multicast address`,
-      );
-    }
-    if (!Number.isInteger(this.port) || this.port < 1 || this.port > 65535) {
-      throw new VaultMulticastError('EINVAL', `port ${this.port} is not an integer between 1 and 65535`);
-    }
-    this.family = family;
+    const endpoint = checkEndpoint(this.group, this.port);
+    this.where = endpoint.where;
+    this.family = endpoint.family;
     this.ttl = options.ttl ?? DEFAULT_TTL;
     if (!Number.isInteger(this.ttl) || this.ttl < 0 || this.ttl > 255) {
       throw new VaultMulticastError('EINVAL', `ttl ${this.ttl} is not an integer between 0 and 255`);
@@ -522,7 +514,7 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
     this.safeEmit('socketError', {
       operation: 'send',
       code,
-      message: describeSocketError(`send to ${this.where()} on '${sender.key}'`, err),
+      message: describeSocketError(`send to ${this.where} on '${sender.key}'`, err),
       interface: sender.key === 'default' ? undefined : sender.key,
       retryInMs: undefined,
     });
@@ -541,10 +533,6 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
         this.applyInterface(sender);
       }
     }
-  }
-
-  private where(): string {
-    return this.family === 'IPv6' ? `[${this.group}]:${this.port}` : `${this.group}:${this.port}`;
   }
 
   private problem(

@@ -81,3 +81,10 @@ export function printable(text: string): string {
     return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
   });
 }
+
+/** Options both `publish` and `browse` take, for node:util parseArgs. */
+export const ENDPOINT_OPTIONS = {
+  group: { type: 'string' },
+  port: { type: 'string' },
+  interface: { type: 'string', multiple: true },
+} as const;

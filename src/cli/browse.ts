@@ -6,7 +6,15 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_MULTICAST_GROUP, DEFAULT_PORT, SERVICE_TIMEOUT_SECONDS } from '../constants.js';
 import { VaultMultiListener } from '../listener.js';
 import type { ServiceRecord } from '../types.js';
-import { asUsage, EXIT_FAILURE, EXIT_OK, interfaceOption, numberOption, printable } from './args.js';
+import {
+  asUsage,
+  ENDPOINT_OPTIONS,
+  EXIT_FAILURE,
+  EXIT_OK,
+  interfaceOption,
+  numberOption,
+  printable,
+} from './args.js';
 
 export const BROWSE_USAGE = `usage: vault-multicast browse [options]
 
@@ -77,9 +85,7 @@ export async function runBrowse(argv: string[]): Promise<number> {
       strict: true,
       allowPositionals: false,
       options: {
-        group: { type: 'string' },
-        port: { type: 'string' },
-        interface: { type: 'string', multiple: true },
+        ...ENDPOINT_OPTIONS,
         type: { type: 'string' },
         json: { type: 'boolean' },
         timeout: { type: 'string' },

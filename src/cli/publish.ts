@@ -12,7 +12,7 @@ import {
   DEFAULT_TTL,
 } from '../constants.js';
 import { VaultMultiPublisher } from '../publisher.js';
-import { asUsage, EXIT_FAILURE, EXIT_OK, interfaceOption, numberOption } from './args.js';
+import { asUsage, ENDPOINT_OPTIONS, EXIT_FAILURE, EXIT_OK, interfaceOption, numberOption } from './args.js';
 
 export const PUBLISH_USAGE = `usage: vault-multicast publish [options]
 
@@ -38,9 +38,7 @@ export async function runPublish(argv: string[]): Promise<number> {
       strict: true,
       allowPositionals: false,
       options: {
-        group: { type: 'string' },
-        port: { type: 'string' },
-        interface: { type: 'string', multiple: true },
+        ...ENDPOINT_OPTIONS,
         ttl: { type: 'string' },
         interval: { type: 'string' },
         message: { type: 'string' },
