@@ -9,6 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { AgentMetricProducer } from '../src/agent/metrics/otel-producer.js';
@@ -25,6 +26,19 @@ async function time(fn: () => unknown): Promise<number> {
   const t0 = performance.now();
   await fn();
   return performance.now() - t0;
+}
+
+/**
+ * Wall time and CPU time (all threads of the process, ms) of one run. On a shared machine the wall time
+ * includes waiting for a core; the CPU time is the work itself.
+ */
+async function timeBoth(fn: () => unknown): Promise<{ wall: number; cpu: number }> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  await fn();
+  const wall = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  return { wall, cpu: (c.user + c.system) / 1000 };
 }
 
 /** Longest gap between setImmediate turns while `fn` runs: how long a receive socket would wait. */
@@ -51,7 +65,12 @@ function row(cells: (string | number)[]): string {
 
 async function main(): Promise<void> {
   console.log('# /metrics render (per-service families; median / p99 over interleaved rounds)');
-  console.log(row(['serializer @ services', 'median', 'p99', 'body']));
+  console.log(
+    `# load average at start: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} on ${cpus().length} cores`,
+  );
+  console.log(row(['serializer @ services', 'median', 'p99', 'cpu median', 'body']));
   const verdicts: string[] = [];
 
   for (const n of SIZES) {
@@ -80,22 +99,33 @@ async function main(): Promise<void> {
       if (Buffer.isBuffer(out)) sizes.set(name, out.length);
     }
     const samples = new Map<string, number[]>(names.map((k) => [k, []]));
+    const cpuSamples = new Map<string, number[]>(names.map((k) => [k, []]));
     for (let r = 0; r < (ROUNDS[n] ?? 50); r++) {
-      for (const name of names) samples.get(name)?.push(await time(runs[name]));
+      for (const name of names) {
+        const t = await timeBoth(runs[name]);
+        samples.get(name)?.push(t.wall);
+        cpuSamples.get(name)?.push(t.cpu);
+      }
     }
     const stats = new Map(names.map((k) => [k, summary(samples.get(k) ?? [])]));
+    const cpuStats = new Map(names.map((k) => [k, summary(cpuSamples.get(k) ?? [])]));
     for (const name of names) {
       const s = stats.get(name);
+      const c = cpuStats.get(name);
       const body = sizes.get(name);
-      if (s)
-        console.log(
-          row([`${name} @ ${n}`, ms(s.median), ms(s.p99), body ? `${(body / 1024).toFixed(0)} KiB` : '-']),
-        );
+      if (s && c) {
+        const size = body ? `${(body / 1024).toFixed(0)} KiB` : '-';
+        console.log(row([`${name} @ ${n}`, ms(s.median), ms(s.p99), ms(c.median), size]));
+      }
     }
     const o = stats.get('this project')?.median ?? Number.NaN;
     const m = stats.get('minimal hand-written')?.median ?? Number.NaN;
     const nv = stats.get('naive prom-client')?.median ?? Number.NaN;
-    console.log(`  ratios @ ${n}: this/minimal ${(o / m).toFixed(2)}x, naive/this ${(nv / o).toFixed(1)}x`);
+    const oc = cpuStats.get('this project')?.median ?? Number.NaN;
+    const mc = cpuStats.get('minimal hand-written')?.median ?? Number.NaN;
+    console.log(
+      `  ratios @ ${n}: this/minimal ${(o / m).toFixed(2)}x (cpu ${(oc / mc).toFixed(2)}x), naive/this ${(nv / o).toFixed(1)}x`,
+    );
 
     if (n === 10_000) {
       verdicts.push(`median ${ms(o)} at 10,000 services (target <= 25 ms): ${o <= 25 ? 'PASS' : 'FAIL'}`);
