@@ -15,7 +15,7 @@ import {
   SERVICE_TIMEOUT_SECONDS,
 } from './constants.js';
 import { type DropReason, emptyDropCounts } from './drop-reasons.js';
-import { errorCode, VaultMulticastError } from './errors.js';
+import { errorCode } from './errors.js';
 import { Backoff } from './net/backoff.js';
 import './net/dispose.js';
 import { checkEndpoint } from './net/endpoint.js';
