@@ -240,8 +240,11 @@ describe.skipIf(!NETNS_AVAILABLE || !IN_TEST_NETNS)('alerts and dashboards again
 
   it('fires VaultMulticastServiceStale for a SIGKILLed publisher and resolves when it returns', async () => {
     publishers.get('svc-kill')?.kill('SIGKILL');
-    const fired = await waitFiring('VaultMulticastServiceStale', { service_name: 'svc-kill' }, 'stale alert');
-    const alert = fired.find((a) => a.labels.instance === instances[0]);
+    const [alert] = await waitFiring(
+      'VaultMulticastServiceStale',
+      { service_name: 'svc-kill', instance: instances[0] ?? '' },
+      'stale alert',
+    );
     expect(alert).toBeDefined();
     const address = `${lan.hosts[2]?.ipv4}:8200`;
     expect(alert?.labels).toEqual({
