@@ -60,7 +60,7 @@ export function procLocalAddress(ep: UdpEndpoint): { table: 'udp' | 'udp6'; text
   };
 }
 
-async function readBounded(path: string): Promise<string> {
+async function readBounded(path: string): Promise<string | undefined> {
   let fh: Awaited<ReturnType<typeof open>> | undefined;
   try {
     fh = await open(path, 'r');
@@ -78,7 +78,7 @@ async function readBounded(path: string): Promise<string> {
     // Drop a line cut by the bound.
     return total >= MAX_PROC_BYTES ? text.slice(0, text.lastIndexOf('\n') + 1) : text;
   } catch {
-    return '';
+    return undefined;
   } finally {
     await fh?.close().catch(() => {});
   }
@@ -107,24 +107,23 @@ export async function ownSocketInodes(procSelf = '/proc/self'): Promise<Set<numb
   return inodes;
 }
 
-/**
- * The sockets bound to any of `endpoints` (all families), read from /proc/net/udp{,6}. With `owned`, only
- * sockets whose inode is in it.
- */
-export async function readUdpSockets(
+interface TableEntry extends UdpSocketInfo {}
+
+/** Sockets bound to any of `endpoints`, whoever owns them; undefined when a table could not be read. */
+async function readTables(
   endpoints: readonly UdpEndpoint[],
-  opts: { owned?: ReadonlySet<number>; procNet?: string } = {},
-): Promise<UdpSocketInfo[]> {
-  const procNet = opts.procNet ?? '/proc/net';
+  procNet: string,
+): Promise<TableEntry[] | undefined> {
   const wanted = { udp: new Set<string>(), udp6: new Set<string>() };
   for (const ep of endpoints) {
     const local = procLocalAddress(ep);
     if (local) wanted[local.table].add(local.text);
   }
-  const out: UdpSocketInfo[] = [];
+  const out: TableEntry[] = [];
   for (const table of ['udp', 'udp6'] as const) {
     if (wanted[table].size === 0) continue;
     const text = await readBounded(`${procNet}/${table}`);
+    if (text === undefined) return undefined;
     let pos = text.indexOf('\n') + 1; // header
     while (pos > 0 && pos < text.length) {
       let end = text.indexOf('\n', pos);
@@ -134,13 +133,24 @@ export async function readUdpSockets(
       const f = line.trim().split(/\s+/);
       // sl local rem st tx:rx tr:tm retrnsmt uid timeout inode ref pointer drops
       if (f.length < 13 || !wanted[table].has(f[1]!)) continue;
-      const inode = Number(f[9]);
-      if (opts.owned && !opts.owned.has(inode)) continue;
       const rx = f[4]!.split(':')[1] ?? '0';
-      out.push({ inode, drops: Number(f[12]) || 0, rxQueue: Number.parseInt(rx, 16) || 0 });
+      out.push({ inode: Number(f[9]), drops: Number(f[12]) || 0, rxQueue: Number.parseInt(rx, 16) || 0 });
     }
   }
   return out;
+}
+
+/**
+ * The sockets bound to any of `endpoints` (all families), read from /proc/net/udp{,6}. With `owned`, only
+ * sockets whose inode is in it. Empty when the tables cannot be read.
+ */
+export async function readUdpSockets(
+  endpoints: readonly UdpEndpoint[],
+  opts: { owned?: ReadonlySet<number>; procNet?: string } = {},
+): Promise<UdpSocketInfo[]> {
+  const all = (await readTables(endpoints, opts.procNet ?? '/proc/net')) ?? [];
+  const owned = opts.owned;
+  return owned ? all.filter((s) => owned.has(s.inode)) : all;
 }
 
 /** Wildcard addresses a socket of the endpoint's family may be bound to instead of the group itself. */
@@ -158,10 +168,14 @@ function withWildcards(address: string, port: number): UdpEndpoint[] {
  */
 export class KernelDropCounter {
   private readonly endpoints: UdpEndpoint[];
+  /** Our sockets seen so far → their last drop count. */
   private readonly lastByInode = new Map<number, number>();
+  /** Sockets on the endpoint found not to be ours (another process), so /proc/self/fd is not read again. */
+  private readonly foreign = new Set<number>();
   /** Drops of sockets that have since closed. */
   private retired = 0;
-  private readonly procNet: string | undefined;
+  private last: number | undefined;
+  private readonly procNet: string;
   private readonly procSelf: string | undefined;
 
   /**
@@ -170,28 +184,52 @@ export class KernelDropCounter {
    */
   constructor(group: string, port: number, opts: { procNet?: string; procSelf?: string } = {}) {
     this.endpoints = withWildcards(group, port);
-    this.procNet = opts.procNet;
+    this.procNet = opts.procNet ?? '/proc/net';
     this.procSelf = opts.procSelf;
   }
 
   /** Lifetime drops; undefined when /proc/net is not readable (not Linux) or no socket was ever found. */
   async read(): Promise<number | undefined> {
-    const owned = await ownSocketInodes(this.procSelf);
-    const sockets = await readUdpSockets(this.endpoints, { owned, procNet: this.procNet });
-    const live = new Set<number>();
+    const table = await readTables(this.endpoints, this.procNet);
+    // A failed read says nothing about which sockets exist: keep the last figure rather than retire them
+    // (retiring a live socket and seeing it again would count its drops twice).
+    if (table === undefined) return this.last;
+    // Ownership is looked up only for sockets not seen before; once ours, a socket stays ours until it is
+    // gone from the table.
+    let owned: Set<number> | undefined;
+    for (const s of table) {
+      if (this.lastByInode.has(s.inode) || this.foreign.has(s.inode)) continue;
+      owned ??= await ownSocketInodes(this.procSelf);
+      if (!owned.has(s.inode)) this.foreign.add(s.inode);
+    }
+    const present = new Set<number>();
     let current = 0;
-    for (const s of sockets) {
-      live.add(s.inode);
+    for (const s of table) {
+      // The same paging can also show an entry twice.
+      if (present.has(s.inode)) continue;
+      present.add(s.inode);
+      if (this.foreign.has(s.inode)) continue;
       current += s.drops;
       this.lastByInode.set(s.inode, s.drops);
     }
+    // A socket missing from this read is not necessarily closed: /proc/net/udp is produced in pages, and
+    // sockets created or closed meanwhile (a flood from many short-lived sockets) can make an entry skip a
+    // read. Only a socket whose descriptor has left this process is retired; otherwise its last figure stands.
+    let stillOpen: Set<number> | undefined;
     for (const [inode, drops] of this.lastByInode) {
-      if (!live.has(inode)) {
+      if (present.has(inode)) continue;
+      stillOpen ??= owned ?? (await ownSocketInodes(this.procSelf));
+      if (stillOpen.has(inode)) {
+        current += drops;
+      } else {
         this.retired += drops;
         this.lastByInode.delete(inode);
       }
     }
-    if (sockets.length === 0 && this.retired === 0) return undefined;
-    return this.retired + current;
+    for (const inode of this.foreign) if (!present.has(inode)) this.foreign.delete(inode);
+    if (this.lastByInode.size === 0 && this.retired === 0) return this.last;
+    // Never backwards, whatever the kernel reports (an inode number reused by a new socket, say).
+    this.last = Math.max(this.last ?? 0, this.retired + current);
+    return this.last;
   }
 }
