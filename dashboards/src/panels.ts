@@ -2,6 +2,7 @@
  * Panel factories with the conventions every panel here follows: the `$datasource` variable, a unit, a
  * description, and Prometheus queries that are instant for tables and ranges for graphs.
  */
+import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';
@@ -34,6 +35,37 @@ function refId(i: number): string {
   return String.fromCharCode(65 + i);
 }
 
+/** The builder methods every panel type shares (they all return the builder itself). */
+interface PanelBasics<B> {
+  title(title: string): B;
+  description(description: string): B;
+  datasource(datasource: dashboard.DataSourceRef): B;
+  unit(unit: string): B;
+  span(w: number): B;
+  height(h: number): B;
+  targets(targets: cog.Builder<cog.Dataquery>[]): B;
+}
+
+/** What every panel here has: a title, a description, the $datasource, a unit, a size and its queries. */
+function basics<B extends PanelBasics<B>>(
+  builder: B,
+  title: string,
+  description: string,
+  unit: string,
+  layout: Layout,
+  queries: Query[],
+  instant: boolean,
+): B {
+  return builder
+    .title(title)
+    .description(description)
+    .datasource(DATASOURCE)
+    .unit(unit)
+    .span(layout.w)
+    .height(layout.h)
+    .targets(queries.map((q, i) => target(q, refId(i), instant)));
+}
+
 /** A value mapping from numbers to a word and a colour, e.g. 1 → up (green), 0 → stale (red). */
 export function states(map: Record<number, [text: string, color: string]>): dashboard.ValueMapping[] {
   const options: Record<string, dashboard.ValueMappingResult> = {};
@@ -59,13 +91,7 @@ export function timeSeries(
   layout: Layout,
   opts: { signed?: boolean } = {},
 ): timeseries.PanelBuilder {
-  const b = new timeseries.PanelBuilder()
-    .title(title)
-    .description(description)
-    .datasource(DATASOURCE)
-    .unit(unit)
-    .span(layout.w)
-    .height(layout.h)
+  const b = basics(new timeseries.PanelBuilder(), title, description, unit, layout, queries, false)
     .fillOpacity(10)
     .showPoints(common.VisibilityMode.Never)
     .legend(
@@ -79,8 +105,7 @@ export function timeSeries(
       new common.VizTooltipOptionsBuilder()
         .mode(common.TooltipDisplayMode.Multi)
         .sort(common.SortOrder.Descending),
-    )
-    .targets(queries.map((q, i) => target(q, refId(i), false)));
+    );
   // Counts and rates start at zero; only signed quantities (clock skew) may go below.
   if (!opts.signed) b.min(0);
   return b;
@@ -93,17 +118,10 @@ export function statPanel(
   query: Query,
   layout: Layout,
 ): stat.PanelBuilder {
-  return new stat.PanelBuilder()
-    .title(title)
-    .description(description)
-    .datasource(DATASOURCE)
-    .unit(unit)
-    .span(layout.w)
-    .height(layout.h)
+  return basics(new stat.PanelBuilder(), title, description, unit, layout, [query], false)
     .graphMode(common.BigValueGraphMode.Area)
     .colorMode(common.BigValueColorMode.Value)
-    .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false))
-    .targets([target(query, 'A', false)]);
+    .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false));
 }
 
 export function stateTimeline(
@@ -114,20 +132,13 @@ export function stateTimeline(
   mappings: dashboard.ValueMapping[],
   layout: Layout,
 ): statetimeline.PanelBuilder {
-  return new statetimeline.PanelBuilder()
-    .title(title)
-    .description(description)
-    .datasource(DATASOURCE)
-    .unit(unit)
-    .span(layout.w)
-    .height(layout.h)
+  return basics(new statetimeline.PanelBuilder(), title, description, unit, layout, queries, false)
     .mappings(mappings)
     .colorScheme(new dashboard.FieldColorBuilder().mode(dashboard.FieldColorModeId.Thresholds))
     .mergeValues(true)
     .showValue(common.VisibilityMode.Never)
     .rowHeight(0.8)
-    .legend(new common.VizLegendOptionsBuilder().showLegend(false))
-    .targets(queries.map((q, i) => target(q, refId(i), false)));
+    .legend(new common.VizLegendOptionsBuilder().showLegend(false));
 }
 
 export function tablePanel(
@@ -137,13 +148,7 @@ export function tablePanel(
   queries: Query[],
   layout: Layout,
 ): table.PanelBuilder {
-  return new table.PanelBuilder()
-    .title(title)
-    .description(description)
-    .datasource(DATASOURCE)
-    .unit(unit)
-    .span(layout.w)
-    .height(layout.h)
-    .cellHeight(common.TableCellHeight.Sm)
-    .targets(queries.map((q, i) => target(q, refId(i), true)));
+  return basics(new table.PanelBuilder(), title, description, unit, layout, queries, true).cellHeight(
+    common.TableCellHeight.Sm,
+  );
 }
