@@ -1,6 +1,7 @@
 /**
- * OTLP/HTTP (JSON) export of the agent's metrics: an sdk-metrics MeterProvider whose periodic reader also
- * collects from AgentMetricProducer, so every export is built from the registries at that moment.
+ * The OTLP/HTTP (JSON) pipeline: an sdk-metrics MeterProvider whose periodic reader also collects from
+ * AgentMetricProducer, so every export is built from the registries at that moment. Loaded by otlp.ts only
+ * when OTLP is configured.
  */
 import {
   AggregationTemporalityPreference,
@@ -21,16 +22,12 @@ const SDK_DEFAULT_CARDINALITY = 2000;
  */
 const EXPORT_BATCH_POINTS = 5000;
 
-export interface OtlpExport {
-  /** Exports once more, then stops the reader. */
+export interface OtlpPipeline {
   shutdown(): Promise<void>;
-  /** Collects and exports now. */
   forceFlush(): Promise<void>;
-  /** The provider, for instruments an embedding application wants to add to the same export. */
-  readonly meterProvider: MeterProvider;
 }
 
-export function startOtlpExport(state: AgentState, cfg: OtlpConfig): OtlpExport {
+export function createOtlpPipeline(state: AgentState, cfg: OtlpConfig): OtlpPipeline {
   const exporter = new OTLPMetricExporter({
     url: cfg.endpoint,
     headers: { ...cfg.headers },
@@ -55,7 +52,6 @@ export function startOtlpExport(state: AgentState, cfg: OtlpConfig): OtlpExport 
     readers: [reader],
   });
   return {
-    meterProvider,
     forceFlush: () => meterProvider.forceFlush(),
     shutdown: () => meterProvider.shutdown(),
   };

@@ -1,0 +1,26 @@
+/**
+ * OTLP/HTTP export of the agent's metrics (otlp-pipeline.ts). The OpenTelemetry SDK and exporter are loaded
+ * on first use, so an agent without `metrics.otlp` (the default) does not carry them in memory.
+ */
+import type { OtlpConfig } from '../config/types.js';
+import type { AgentState } from '../state.js';
+import type { OtlpPipeline } from './otlp-pipeline.js';
+
+export interface OtlpExport {
+  /** Exports once more, then stops the reader. */
+  shutdown(): Promise<void>;
+  /** Collects and exports now. */
+  forceFlush(): Promise<void>;
+}
+
+export function startOtlpExport(state: AgentState, cfg: OtlpConfig): OtlpExport {
+  const pipeline: Promise<OtlpPipeline> = import('./otlp-pipeline.js').then((m) =>
+    m.createOtlpPipeline(state, cfg),
+  );
+  // A failure to start surfaces from forceFlush() and shutdown(); it must not be an unhandled rejection.
+  pipeline.catch(() => {});
+  return {
+    forceFlush: async () => (await pipeline).forceFlush(),
+    shutdown: async () => (await pipeline).shutdown(),
+  };
+}
