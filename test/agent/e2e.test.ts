@@ -6,79 +6,22 @@
  */
 import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createLoopbackHost, type Host, NETNS_AVAILABLE, waitFor } from '../harness/netns.js';
-import { REPO_ROOT, type SpawnedAgent, spawnAgent } from './spawn-agent.js';
+import { nodeArgs, PUBLISHER, RAW_CLIENT, SENDER, WATCHER } from './node-scripts.js';
+import { type SpawnedAgent, spawnAgent } from './spawn-agent.js';
 
-const LIB = join(REPO_ROOT, 'dist', 'src', 'index.js');
 const X = '224.1.1.41';
 const Y = '224.1.1.42';
 const Z = '224.1.1.43';
 const K = '224.1.1.45';
 
-/** Sends `count` announcements of `type` to `group` through 127.0.0.1, then exits. */
-const SENDER = `
-import dgram from 'node:dgram';
-const { encodeAnnouncement } = await import(process.env.VM_LIB);
-const [group, port, count, type] = JSON.parse(process.argv[1]);
-const s = dgram.createSocket({ type: 'udp4' });
-await new Promise((r) => s.bind(0, '127.0.0.1', r));
-s.setMulticastInterface('127.0.0.1');
-s.setMulticastLoopback(true);
-for (let i = 0; i < count; i++) {
-  const bytes = encodeAnnouncement({ type, name: type + '-' + i % 3, addr: '127.0.0.1:' + (7000 + i % 3) }, { seq: i });
-  await new Promise((res, rej) => s.send(bytes, port, group, (e) => (e ? rej(e) : res())));
-}
-s.close();
-`;
-
-/** A publisher that announces until killed. */
-const PUBLISHER = `
-const { VaultMultiPublisher } = await import(process.env.VM_LIB);
-const [group, port, type] = JSON.parse(process.argv[1]);
-const p = new VaultMultiPublisher({ group, port, interfaces: '127.0.0.1', interval: 0.2, jitter: 0,
-  message: { type, name: type, addr: '127.0.0.1:7777' } });
-await p.start();
-process.stdout.write('started\\n');
-`;
-
-/** A listener that prints one line per service state change. */
-const WATCHER = `
-const { VaultMultiListener } = await import(process.env.VM_LIB);
-const [group, port] = JSON.parse(process.argv[1]);
-const l = new VaultMultiListener({ group, port, interfaces: '127.0.0.1' });
-l.on('up', (r) => process.stdout.write('up ' + r.type + '\\n'));
-l.on('down', (r, why) => process.stdout.write('down ' + r.type + ' ' + why + '\\n'));
-await l.start();
-process.stdout.write('ready\\n');
-`;
-
-/** `node -e` arguments for one of the scripts above, with the built library's path filled in. */
-function nodeArgs(script: string, args: unknown[]): string[] {
-  return [
-    '--input-type=module',
-    '-e',
-    script.replaceAll('process.env.VM_LIB', JSON.stringify(LIB)),
-    JSON.stringify(args),
-  ];
-}
-
 function runNode(host: Host, script: string, args: unknown[]) {
   return host.spawn(process.execPath, nodeArgs(script, args));
 }
 
-/** Opens a connection and sends half a request, then waits. */
-const HALF_REQUEST = `
-import net from 'node:net';
-const [port] = JSON.parse(process.argv[1]);
-const c = net.connect(port, '127.0.0.1', () => {
-  c.write('GET /metrics HTTP/1.1\\r\\nHost: x\\r\\n');
-  process.stdout.write('connected\\n');
-});
-c.on('error', () => {});
-setInterval(() => {}, 1000);
-`;
+/** Opens a connection and sends half a request, then waits without reading. */
+const HALF_REQUEST: [string, boolean] = ['GET /metrics HTTP/1.1\r\nHost: x\r\n', true];
 
 function sample(body: string, name: string, labels: Record<string, string>): number | undefined {
   for (const line of body.split('\n')) {
@@ -143,7 +86,7 @@ describe.skipIf(!NETNS_AVAILABLE)('agent end to end', () => {
 
   test('exact received counts per group, each listener only its own group', async () => {
     const sender = (group: string, count: number, type: string) =>
-      host.run(process.execPath, nodeArgs(SENDER, [group, port, count, type]), { timeoutMs: 10_000 });
+      host.run(process.execPath, nodeArgs(SENDER, [group, port, count, type, false]), { timeoutMs: 10_000 });
     const sx = await sender(X, 25, 'CountX');
     expect(sx.code, sx.stderr).toBe(0);
     const sy = await sender(Y, 40, 'CountY');
@@ -273,7 +216,7 @@ describe.skipIf(!NETNS_AVAILABLE)('agent signals', () => {
     // A client stuck half-way through its request headers holds the HTTP close for 500 ms: the window in
     // which the second signal arrives.
     const { port } = new URL(agent.url);
-    const holder = runNode(host, HALF_REQUEST, [Number(port)]);
+    const holder = runNode(host, RAW_CLIENT, [Number(port), ...HALF_REQUEST]);
     let held = '';
     holder.stdout?.on('data', (d) => {
       held += d;

@@ -7,8 +7,9 @@ import { createServer as createHttps } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Agent } from '../agent.js';
 import type { HttpConfig } from '../config/types.js';
+import { RateLimitedLog } from '../logger.js';
 import { buildApp, statusExtras } from './app.js';
-import { EventHub } from './sse.js';
+import { EventHub, MAX_QUEUED_BYTES } from './sse.js';
 import { DEFAULT_WEB_ROOT } from './static.js';
 
 export interface HttpServerHandle {
@@ -28,7 +29,17 @@ export async function startHttpServer(
   http: HttpConfig,
   opts: { webRoot?: string | undefined } = {},
 ): Promise<HttpServerHandle> {
-  const hub = new EventHub(agent, { statusExtras: () => statusExtras(agent) });
+  const slowClients = new RateLimitedLog(agent.log);
+  const hub = new EventHub(agent, {
+    statusExtras: () => statusExtras(agent),
+    onSlowClient: () =>
+      slowClients.log(
+        'warn',
+        'sse-slow',
+        { queueLimitBytes: MAX_QUEUED_BYTES },
+        'event stream client too slow; disconnected',
+      ),
+  });
   const app = buildApp({ agent, hub, webRoot: opts.webRoot ?? DEFAULT_WEB_ROOT });
   const server: Server = http.tls
     ? createHttps({ cert: http.tls.cert, key: http.tls.key }, app)
@@ -48,6 +59,7 @@ export async function startHttpServer(
     });
   } catch (err) {
     hub.close();
+    slowClients.close();
     throw err;
   }
   server.on('clientError', (_err, socket) => {
@@ -61,6 +73,7 @@ export async function startHttpServer(
     },
     close() {
       hub.close();
+      slowClients.close();
       return new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

@@ -4,8 +4,9 @@
  *
  * A scrape-rate flood must not turn into a flood of events: `update` events are throttled per service (at most
  * one per UPDATE_THROTTLE_MS, the latest state wins), and a client whose unsent data grows past
- * MAX_QUEUED_BYTES is disconnected rather than buffered without bound (the page reconnects and gets a
- * snapshot). With no client connected, no event is built at all.
+ * MAX_QUEUED_BYTES beyond the last snapshot it was sent is disconnected rather than buffered without bound
+ * (the page reconnects and gets a snapshot). The snapshot itself is allowed whatever its size, so a registry
+ * of 10,000 services does not lock the page out. With no client connected, no event is built at all.
  */
 import type { Request, Response } from 'express';
 import type { ServiceRecord } from '../../types.js';
@@ -30,16 +31,23 @@ interface PendingUpdate {
 
 export interface EventHubOptions {
   statusExtras: () => Parameters<typeof statusView>[1];
+  /** Called when a client is cut off for not reading. */
+  onSlowClient?: () => void;
 }
 
 export class EventHub {
-  private readonly clients = new Set<Response>();
+  /** Each client with the queue size at which it counts as too slow. */
+  private readonly clients = new Map<Response, number>();
   private readonly updates = new Map<string, PendingUpdate>();
   private metricsTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private readonly onService = (listener: string, event: ServiceEventName, rec: ServiceRecord) =>
     this.service(listener, event, rec);
-  private readonly onReloaded = () => this.broadcast('snapshot', this.snapshot());
+  private readonly onReloaded = () => {
+    if (this.clients.size === 0) return;
+    const text = frame('snapshot', this.snapshot());
+    for (const res of [...this.clients.keys()]) this.write(res, text, true);
+  };
 
   constructor(
     private readonly agent: Agent,
@@ -54,6 +62,11 @@ export class EventHub {
   }
 
   handle(req: Request, res: Response): void {
+    if (req.method === 'HEAD') {
+      res.status(200).setHeader('Content-Type', 'text/event-stream; charset=utf-8');
+      res.end();
+      return;
+    }
     if (this.clients.size >= MAX_CLIENTS) {
       res.status(503).setHeader('Retry-After', '5').json({ error: 'too many event stream clients' });
       return;
@@ -64,11 +77,10 @@ export class EventHub {
     res.setHeader('X-Accel-Buffering', 'no');
     res.flushHeaders();
     req.socket.setNoDelay(true);
-    this.clients.add(res);
-    const drop = () => this.remove(res);
-    res.once('close', drop);
+    this.clients.set(res, MAX_QUEUED_BYTES);
+    res.once('close', () => this.remove(res));
     this.write(res, `retry: ${RETRY_MS}\n\n`);
-    this.write(res, frame('snapshot', this.snapshot()));
+    this.write(res, frame('snapshot', this.snapshot()), true);
     this.startTimers();
   }
 
@@ -162,23 +174,28 @@ export class EventHub {
   }
 
   private broadcastRaw(text: string): void {
-    for (const res of this.clients) this.write(res, text);
+    for (const res of [...this.clients.keys()]) this.write(res, text);
   }
 
-  private write(res: Response, text: string): void {
-    if (res.writableLength > MAX_QUEUED_BYTES) {
+  /** `snapshot`: always queued, and the client's allowance starts again on top of it. */
+  private write(res: Response, text: string, snapshot = false): void {
+    const limit = this.clients.get(res);
+    if (limit === undefined) return;
+    if (!snapshot && res.writableLength > limit) {
       // A client that does not read: cut it off instead of buffering for it.
       this.remove(res);
       res.destroy();
+      this.opts.onSlowClient?.();
       return;
     }
     res.write(text);
+    if (snapshot) this.clients.set(res, res.writableLength + MAX_QUEUED_BYTES);
   }
 
   close(): void {
     this.agent.events.off('service', this.onService);
     this.agent.events.off('reloaded', this.onReloaded);
-    for (const res of this.clients) res.end();
+    for (const res of this.clients.keys()) res.end();
     this.clients.clear();
     this.stopTimers();
   }
