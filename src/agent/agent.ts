@@ -305,10 +305,36 @@ export class Agent implements AgentState {
   }
 
   /** Applies a validated configuration by difference. Rejects (and changes nothing) when it cannot apply it. */
+  /**
+   * The brief's `reload(config)` (the name `reload` is the reload status of AgentState): applies a validated
+   * configuration by difference and records the outcome in the reload metrics. Rejects when it cannot apply
+   * it, leaving the running configuration in place.
+   */
   applyConfig(next: AgentConfig): Promise<void> {
-    const run = this.applyChain.then(() => this.doApply(next));
+    const run = this.applyChain
+      .then(() => this.doApply(next))
+      .then(
+        () => this.recordReload(undefined),
+        (err: unknown) => {
+          this.recordReload(err);
+          throw err;
+        },
+      );
     this.applyChain = run.catch(() => undefined);
     return run;
+  }
+
+  private recordReload(err: unknown): void {
+    if (err === undefined) {
+      this.reload.lastSuccess = true;
+      this.reload.lastSuccessWallMs = Date.now();
+      this.reload.successes += 1;
+      this.log.info('configuration reloaded');
+      return;
+    }
+    this.reload.lastSuccess = false;
+    this.reload.failures += 1;
+    this.log.error({ err: errorText(err) }, 'reload failed; the previous configuration keeps running');
   }
 
   private async doApply(next: AgentConfig): Promise<void> {
@@ -418,21 +444,19 @@ export class Agent implements AgentState {
 
   private runReload(): Promise<ReloadOutcome> {
     const run = (async (): Promise<ReloadOutcome> => {
+      let next: AgentConfig;
       try {
         if (!this.opts.loadConfig) throw new Error('no configuration file to reload from');
-        const next = await this.opts.loadConfig();
+        next = await this.opts.loadConfig();
+      } catch (err) {
+        this.recordReload(err);
+        return { ok: false, error: errorText(err) };
+      }
+      try {
         await this.applyConfig(next);
-        this.reload.lastSuccess = true;
-        this.reload.lastSuccessWallMs = Date.now();
-        this.reload.successes += 1;
-        this.log.info('configuration reloaded');
         return { ok: true };
       } catch (err) {
-        this.reload.lastSuccess = false;
-        this.reload.failures += 1;
-        const error = errorText(err);
-        this.log.error({ err: error }, 'reload failed; the previous configuration keeps running');
-        return { ok: false, error };
+        return { ok: false, error: errorText(err) };
       }
     })();
     const tracked = run.finally(() => {
