@@ -64,6 +64,8 @@ export class DetailsPanel {
     this.id = id;
     this.last = id === undefined ? undefined : this.store.services.get(id);
     this.root.hidden = id === undefined;
+    // A class rather than :has() in the stylesheet: :has() over a 500-row table made every update restyle it.
+    this.root.parentElement?.classList.toggle('with-details', id !== undefined);
     this.update();
   }
 

@@ -40,13 +40,16 @@ export const DEFAULT_QUERY: Query = {
 
 const STATE_ORDER: Record<ServiceStateView, number> = { up: 0, stale: 1, gone: 2 };
 
-export function matches(entry: ServiceEntry, q: Query): boolean {
-  const v = entry.view;
-  if (q.listener !== '' && v.listener !== q.listener) return false;
-  if (!q.showDeparted && v.state === 'gone') return false;
-  if (q.typeFilter !== '' && !v.type.includes(q.typeFilter)) return false;
+/** The filter of a query, with the search split into terms once rather than per service. */
+export function createMatcher(q: Query): (entry: ServiceEntry) => boolean {
   const terms = q.search.toLowerCase().split(/\s+/).filter(Boolean);
-  return terms.every((t) => entry.haystack.includes(t));
+  return (entry) => {
+    const v = entry.view;
+    if (q.listener !== '' && v.listener !== q.listener) return false;
+    if (!q.showDeparted && v.state === 'gone') return false;
+    if (q.typeFilter !== '' && !v.type.includes(q.typeFilter)) return false;
+    return terms.every((t) => entry.haystack.includes(t));
+  };
 }
 
 /** When the service turns stale (up) or is forgotten (stale, gone), on the client's monotonic clock. */
@@ -54,7 +57,44 @@ export function expiresAt(entry: ServiceEntry): number {
   return entry.receivedAt + entry.view.expiresIn;
 }
 
-const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
+}
+
+/**
+ * Natural order of lower-cased strings: digit runs compare as numbers, so node-9 sorts before node-10.
+ * Hand-written because Intl.Collator costs microseconds per call, too much for sorting 10 000 rows often.
+ */
+export function naturalCompare(a: string, b: string): number {
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const ca = a.charCodeAt(i);
+    const cb = b.charCodeAt(j);
+    if (isDigit(ca) && isDigit(cb)) {
+      let ei = i;
+      while (ei < a.length && isDigit(a.charCodeAt(ei))) ei++;
+      let ej = j;
+      while (ej < b.length && isDigit(b.charCodeAt(ej))) ej++;
+      let si = i;
+      while (si < ei - 1 && a.charCodeAt(si) === 48) si++;
+      let sj = j;
+      while (sj < ej - 1 && b.charCodeAt(sj) === 48) sj++;
+      if (ei - si !== ej - sj) return ei - si - (ej - sj);
+      for (let k = 0; k < ei - si; k++) {
+        const d = a.charCodeAt(si + k) - b.charCodeAt(sj + k);
+        if (d !== 0) return d;
+      }
+      i = ei;
+      j = ej;
+    } else {
+      if (ca !== cb) return ca - cb;
+      i++;
+      j++;
+    }
+  }
+  return a.length - i - (b.length - j);
+}
 
 function compareBy(key: SortKey, a: ServiceEntry, b: ServiceEntry): number {
   const x = a.view;
@@ -66,9 +106,8 @@ function compareBy(key: SortKey, a: ServiceEntry, b: ServiceEntry): number {
     case 'name':
     case 'addr':
     case 'listener':
-      return collator.compare(x[key], y[key]);
     case 'version':
-      return collator.compare(x.version ?? '', y.version ?? '');
+      return naturalCompare(a.sortText[key], b.sortText[key]);
     // Most recently seen first reads as "ascending" age of the last announcement.
     case 'lastSeen':
       return y.lastSeen - x.lastSeen;
@@ -94,8 +133,9 @@ export function compareEntries(a: ServiceEntry, b: ServiceEntry, q: Query): numb
 }
 
 export function visibleEntries(entries: Iterable<ServiceEntry>, q: Query): ServiceEntry[] {
+  const matches = createMatcher(q);
   const out: ServiceEntry[] = [];
-  for (const e of entries) if (matches(e, q)) out.push(e);
+  for (const e of entries) if (matches(e)) out.push(e);
   out.sort((a, b) => compareEntries(a, b, q));
   return out;
 }

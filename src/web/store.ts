@@ -21,6 +21,16 @@ export interface ServiceEntry {
   receivedAt: number;
   /** Lower-cased text the free-text search looks through. */
   haystack: string;
+  /** Lower-cased text columns, computed once per view so that sorting 10 000 rows stays cheap. */
+  sortText: SortText;
+}
+
+export interface SortText {
+  type: string;
+  name: string;
+  addr: string;
+  version: string;
+  listener: string;
 }
 
 /** Samples kept per listener and publisher for the sparkline: one a second, one minute. */
@@ -127,7 +137,14 @@ export class Store {
 
   private put(view: ServiceView): void {
     const id = serviceId(view);
-    this.services.set(id, { id, view, receivedAt: this.monoNow(), haystack: haystackOf(view) });
+    const sortText: SortText = {
+      type: view.type.toLowerCase(),
+      name: view.name.toLowerCase(),
+      addr: view.addr.toLowerCase(),
+      version: (view.version ?? '').toLowerCase(),
+      listener: view.listener.toLowerCase(),
+    };
+    this.services.set(id, { id, view, receivedAt: this.monoNow(), haystack: haystackOf(view), sortText });
   }
 
   private sample(id: string, metrics: MetricsView, kind: 'listener' | 'publisher', at: number): void {

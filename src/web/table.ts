@@ -10,8 +10,11 @@ import { formatAge, formatAgo, formatCount, formatDuration } from './format.js';
 import { expiresAt, type Query, type SortKey } from './query.js';
 import type { ServiceEntry, Store } from './store.js';
 
-/** Rows put in the DOM at most; the rest are reachable by filtering. Keeps the page fast at 10 000 services. */
-export const MAX_ROWS = 1000;
+/**
+ * Rows put in the DOM at first, and added by each "Show more". Every row costs layout on each update, so
+ * at 10 000 services the page stays responsive by showing a screenful or two and letting filters do the rest.
+ */
+export const ROW_PAGE = 200;
 
 interface Column {
   key: SortKey;
@@ -94,13 +97,19 @@ export class ServiceTable {
   }
 
   /** Draws the visible entries in order; `emptyText` explains an empty table. */
-  render(entries: readonly ServiceEntry[], q: Query, showListener: boolean, emptyText: string): void {
+  render(
+    entries: readonly ServiceEntry[],
+    q: Query,
+    showListener: boolean,
+    emptyText: string,
+    limit: number,
+  ): void {
     this.table.classList.toggle('hide-listener', !showListener);
     for (const [key, th] of this.headers) {
       if (key === q.sortKey) th.setAttribute('aria-sort', q.sortDirection);
       else th.removeAttribute('aria-sort');
     }
-    const shown = entries.slice(0, MAX_ROWS);
+    const shown = entries.slice(0, limit);
     const ids = shown.map((e) => e.id);
     const keep = new Set(ids);
     for (const [id, row] of this.rows) {
@@ -201,10 +210,13 @@ export class ServiceTable {
   private fill(row: Row, entry: ServiceEntry): void {
     row.entry = entry;
     const v = entry.view;
-    setText(row.state, v.state);
-    row.state.className = `state state-${v.state}`;
-    row.state.title = STATE_HINT[v.state];
-    row.tr.dataset.state = v.state;
+    // Attributes are written only when they change: rewriting even the same value restyles the row.
+    if (row.tr.dataset.state !== v.state) {
+      row.tr.dataset.state = v.state;
+      row.state.className = `state state-${v.state}`;
+      row.state.title = STATE_HINT[v.state];
+      setText(row.state, v.state);
+    }
     setText(row.type, v.type);
     setText(row.select, v.name === '' ? '(no name)' : v.name);
     setText(row.addr, v.addr);

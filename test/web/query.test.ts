@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ServiceView, StatusView } from '../../src/agent/api-types.js';
-import { DEFAULT_QUERY, type Query, visibleEntries } from '../../src/web/query.js';
+import { DEFAULT_QUERY, naturalCompare, type Query, visibleEntries } from '../../src/web/query.js';
 import { type ServiceEntry, Store, serviceId } from '../../src/web/store.js';
 import { webUrl } from '../../src/web/web-url.js';
 
@@ -89,6 +89,17 @@ describe('which services the table shows', () => {
     ]);
     expect(names(visibleEntries(all, q({ sortKey: 'state' })))).toEqual(['api', 'vault-a', 'pg']);
     expect(names(visibleEntries(all, q({ sortKey: 'lastSeen' })))[0]).toBe('api');
+  });
+});
+
+describe('natural order', () => {
+  it('orders digit runs by value, ignoring leading zeros, and text by code point', () => {
+    const sorted = ['node-10', 'node-9', 'node-010b', 'node-2', 'node', 'node-10a', 'a', ''].sort(
+      naturalCompare,
+    );
+    expect(sorted).toEqual(['', 'a', 'node', 'node-2', 'node-9', 'node-10', 'node-10a', 'node-010b']);
+    expect(naturalCompare('10.0.0.9:80', '10.0.0.10:80')).toBeLessThan(0);
+    expect(naturalCompare('x1', 'x1')).toBe(0);
   });
 });
 
