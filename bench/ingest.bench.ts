@@ -4,12 +4,12 @@
  * only counts, and the Python original's receive loop, in the same run on the same machine.
  *
  * Everything runs inside a network namespace this benchmark creates (loopback only) and deletes. A paced
- * Python sender (sendmmsg, 64 datagrams per system call) runs on one CPU and the receiver on the other.
- * Each receiver climbs a ladder of rates, 2 s per step, until it loses ≥ 0.1 % (a failed step is retried
- * once, so a single scheduling hiccup does not end the climb).
+ * Python sender (UDP segmentation offload: 64 datagrams per system call) runs on one CPU and the receiver on
+ * the other. Each receiver climbs a ladder of rates, 4 s per step (long enough that the socket buffer cannot
+ * hide a deficit), until it loses ≥ 0.1 %, then bisects twice between the last rate held and the first lost.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -21,11 +21,9 @@ const ORIGINAL_PY = `${PROJECT}bench/ingest/receiver_original.py`;
 
 const GROUP = '239.255.77.1';
 const RCVBUF = 4 * 1024 * 1024;
-const STEP_SECONDS = 2;
+const STEP_SECONDS = 4;
 const LOSS_LIMIT = 0.001;
-const LADDER = [
-  50_000, 100_000, 150_000, 200_000, 250_000, 300_000, 350_000, 400_000, 500_000, 600_000, 800_000,
-];
+const LADDER = [50_000, 100_000, 150_000, 200_000, 250_000, 300_000, 400_000, 500_000];
 
 interface Kind {
   id: 'listener' | 'bare' | 'python';
@@ -48,6 +46,8 @@ interface Result {
   maxRate: number;
   senderLimited: boolean;
   cpuAt100k: number | undefined;
+  /** CPU per announcement at the highest rate held. */
+  cpuAtMax: number | undefined;
   rssKiB: number;
   hwmKiB: number;
   rcvbuf: unknown;
@@ -65,7 +65,9 @@ class Receiver {
   constructor(ns: string, cpu: string[], command: string[]) {
     this.child = spawn('ip', ['netns', 'exec', ns, ...cpu, ...command], {
       stdio: ['pipe', 'pipe', 'inherit'],
+      detached: true,
     });
+    prioritise(this.child);
     this.child.stdout?.setEncoding('utf8');
     this.child.stdout?.on('data', (chunk: string) => {
       this.buffer += chunk;
@@ -100,6 +102,21 @@ class Receiver {
     this.child.stdin?.write('quit\n');
     await Promise.race([new Promise((r) => this.child.once('exit', r)), sleep(2000)]);
     if (this.child.exitCode === null) this.child.kill('SIGKILL');
+  }
+}
+
+/**
+ * With autogroup scheduling (the Linux default, and on this VM) `nice` only ranks processes within one
+ * session, so a busy machine's other sessions would still take most of the CPU. Each benchmark process runs
+ * detached (a session, hence an autogroup, of its own) and its autogroup gets the top weight, so the figures
+ * describe the code rather than the neighbours. Still fair scheduling: nothing else is starved for good.
+ */
+function prioritise(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    writeFileSync(`/proc/${child.pid}/autogroup`, '-20');
+  } catch {
+    // No autogroups (or not allowed): plain nice still applies.
   }
 }
 
@@ -138,8 +155,9 @@ function runSender(
         '--max-seconds',
         String(STEP_SECONDS * 4),
       ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
+      { stdio: ['ignore', 'pipe', 'inherit'], detached: true },
     );
+    prioritise(child);
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
@@ -199,7 +217,8 @@ async function measure(
     const steps: Step[] = [];
     let maxRate = 0;
     let senderLimited = false;
-    for (const rate of LADDER) {
+    // A failed step is retried once; the better of the two counts, so one scheduling hiccup does not decide.
+    const attempt = async (rate: number): Promise<Step> => {
       let s = await step(ns, cpus, rx, port, rate);
       if (s.loss >= LOSS_LIMIT) {
         await sleep(300);
@@ -208,13 +227,30 @@ async function measure(
       }
       steps.push(s);
       report(kind, s);
+      await sleep(200);
+      return s;
+    };
+    let failedAt: number | undefined;
+    for (const rate of LADDER) {
+      const s = await attempt(rate);
       if (s.sendRate < rate * 0.97) {
         senderLimited = true;
         break;
       }
-      if (s.loss >= LOSS_LIMIT) break;
+      if (s.loss >= LOSS_LIMIT) {
+        failedAt = rate;
+        break;
+      }
       maxRate = rate;
-      await sleep(200);
+    }
+    // Two bisection steps between the last rate held and the first one lost narrow the answer to a quarter
+    // of the ladder's gap.
+    for (let i = 0; failedAt !== undefined && i < 2; i++) {
+      const mid = Math.round((maxRate + failedAt) / 2 / 1000) * 1000;
+      if (mid <= maxRate || mid >= failedAt) break;
+      const s = await attempt(mid);
+      if (s.loss < LOSS_LIMIT && s.sendRate >= mid * 0.97) maxRate = mid;
+      else failedAt = mid;
     }
     const at100k = steps.find((s) => s.rate === 100_000);
     return {
@@ -223,6 +259,7 @@ async function measure(
       maxRate,
       senderLimited,
       cpuAt100k: at100k && at100k.loss < LOSS_LIMIT ? at100k.cpuUsPerMessage : undefined,
+      cpuAtMax: steps.find((s) => s.rate === maxRate && s.loss < LOSS_LIMIT)?.cpuUsPerMessage,
       rssKiB: procStatusKiB(pid, 'VmRSS'),
       hwmKiB: procStatusKiB(pid, 'VmHWM'),
       rcvbuf: ready.rcvbuf,
@@ -255,7 +292,7 @@ async function main(): Promise<void> {
     sh('ip', ['-n', ns, 'route', 'add', '224.0.0.0/4', 'dev', 'lo']);
     const pinned = availableParallelism() >= 2;
     // Niced ahead of whatever else runs on the machine (equally for every receiver), pinned apart.
-    const nice = ['nice', '-n', '-10'];
+    const nice = ['nice', '-n', '-20'];
     const cpus = pinned
       ? { rx: [...nice, 'taskset', '-c', '0'], tx: [...nice, 'taskset', '-c', '1'] }
       : { rx: nice, tx: nice };
@@ -303,7 +340,8 @@ async function main(): Promise<void> {
     for (const r of results) {
       process.stdout.write(
         `  ${r.kind.label}\n    max rate with < 0.1 % loss: ${r.maxRate > 0 ? k(r.maxRate) : 'none'}${r.senderLimited ? ' (sender limit reached)' : ''}\n` +
-          `    CPU at 100k/s: ${r.cpuAt100k === undefined ? 'n/a (lost packets at 100k/s)' : `${r.cpuAt100k.toFixed(2)} µs/announcement`}\n` +
+          `    CPU at 100k/s: ${r.cpuAt100k === undefined ? 'n/a (lost packets at 100k/s)' : `${r.cpuAt100k.toFixed(2)} µs/announcement`}` +
+          `; at its max rate: ${r.cpuAtMax === undefined ? 'n/a' : `${r.cpuAtMax.toFixed(2)} µs/announcement`}\n` +
           `    RSS ${(r.rssKiB / 1024).toFixed(1)} MiB (peak ${(r.hwmKiB / 1024).toFixed(1)} MiB), SO_RCVBUF reported ${String(r.rcvbuf)}\n`,
       );
     }
