@@ -2,6 +2,7 @@
  * Publisher and listener on different hosts of one Ethernet segment (namespaces on a bridge), IPv4 and IPv6:
  * what a user of the library depends on first — announcements cross the wire, services appear and leave.
  */
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLan, type Lan, NETNS_AVAILABLE } from '../harness/netns.js';
 import { Probe } from './helpers/probe.js';
@@ -91,4 +92,42 @@ describe.skipIf(!NETNS_AVAILABLE)('announcements across a LAN', () => {
       await listener.stop();
     });
   }
+
+  it('a listener never transmits: no UDP leaves its host while it receives, hostile datagrams included', async () => {
+    const [a, b] = lan.hosts;
+    if (!a || !b) throw new Error('hosts missing');
+    const sniffer = b.run(
+      'python3',
+      [fileURLToPath(new URL('../interop/sniff_udp.py', import.meta.url)), 'lan0', '3'],
+      {
+        timeoutMs: 10_000,
+      },
+    );
+    const listener = Probe.listen(b, { group: '239.7.7.9', port: 5040, interfaces: 'lan0' });
+    await listener.started();
+    const publisher = Probe.publish(a, {
+      group: '239.7.7.9',
+      port: 5040,
+      interfaces: 'lan0',
+      interval: 0.1,
+      message: message('q', `${a.ipv4}:1`),
+    });
+    await publisher.started();
+    const junk = Probe.publish(a, {
+      group: '239.7.7.9',
+      port: 5040,
+      interfaces: 'lan0',
+      interval: 0.1,
+      message: '{"type": "x", "addr": 7',
+    });
+    await junk.started();
+    await listener.waitFor((e) => e.event === 'drop', 'a malformed datagram to be dropped');
+    const counts = JSON.parse((await sniffer).stdout.trim().split('\n').at(-1) ?? '{}') as Record<
+      string,
+      number
+    >;
+    expect(counts[a.ipv4] ?? 0).toBeGreaterThan(5);
+    expect(counts[b.ipv4] ?? 0).toBe(0);
+    for (const p of [publisher, junk, listener]) await p.stop();
+  });
 });
