@@ -13,8 +13,9 @@
  *   127.0.0.1 (or on the host's LAN address for a LAN host, so the test process reaches it with `attachSelf`).
  * - `host` (optional) is a namespace host from test/harness/netns.ts. Without one the agent runs in the test's own
  *   namespace (the throwaway one of scripts/in-netns.sh: only `lo`). With a loopback host (`createLoopbackHost()`)
- *   the test process cannot reach 127.0.0.1 inside it, so `agent.fetch()` runs the request through a short-lived
- *   `node` inside that namespace: always go through `agent.fetch()` and the test works in every setup.
+ *   the test process cannot reach 127.0.0.1 inside it, so `agent.fetch()` goes through a small forwarder started
+ *   inside that namespace (a Unix socket in the temp dir → the agent's port): always go through `agent.fetch()`
+ *   and the test works in every setup.
  * - Waits for `/-/ready` to answer 200 unless `waitReady: false` (e.g. to test SIGTERM during start-up).
  * - `agent.reload(config)` rewrites the file and sends SIGHUP; `agent.writeConfig(config)` only rewrites it.
  * - `agent.logs()` is everything the agent wrote so far (stdout + stderr: pino JSON lines).
@@ -24,6 +25,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,20 +87,61 @@ async function pickListen(host: Host | undefined): Promise<string> {
   return `${host.ifname === 'lo' ? '127.0.0.1' : host.ipv4}:${port}`;
 }
 
-/** Runs one HTTP request from inside a namespace with a throwaway node process. */
-function fetchInNamespace(host: Host, url: string, init: FetchInit): Promise<FetchResult> {
-  const script = `
-    const [url, init] = JSON.parse(process.argv[1]);
-    fetch(url, init).then(async (r) => {
-      const headers = {}; r.headers.forEach((v, k) => { headers[k] = v; });
-      process.stdout.write(JSON.stringify({ status: r.status, headers, body: await r.text() }));
-    }, (e) => { process.stderr.write(String(e && e.cause || e)); process.exit(2); });`;
-  return host
-    .run(process.execPath, ['-e', script, JSON.stringify([url, init])], { timeoutMs: 10_000 })
-    .then((r) => {
-      if (r.code !== 0) throw new Error(`fetch ${url} in ${host.ns} failed: ${r.stderr.trim()}`);
-      return JSON.parse(r.stdout) as FetchResult;
+/**
+ * A forwarder inside the namespace from a Unix socket (file-system sockets are not bound to a network
+ * namespace) to the agent's TCP port, so the test process can talk to an agent it cannot route to.
+ */
+const FORWARDER = `
+  const net = require('node:net');
+  const [path, port] = JSON.parse(process.argv[1]);
+  net.createServer((c) => {
+    const u = net.connect(port, '127.0.0.1');
+    c.pipe(u).pipe(c);
+    c.on('error', () => u.destroy());
+    u.on('error', () => c.destroy());
+  }).listen(path, () => process.stdout.write('listening\\n'));`;
+
+async function startForwarder(host: Host, socketPath: string, port: number): Promise<ChildProcess> {
+  const child = host.spawn(process.execPath, ['-e', FORWARDER, JSON.stringify([socketPath, port])]);
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d) => {
+      out += d;
+      if (out.includes('listening')) resolve();
     });
+    child.once('exit', (code) => reject(new Error(`forwarder exited with ${code}`)));
+  });
+  return child;
+}
+
+function fetchUnix(socketPath: string, path: string, init: FetchInit): Promise<FetchResult> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        socketPath,
+        path,
+        method: init.method ?? 'GET',
+        headers: init.headers,
+        timeout: 10_000,
+        agent: false,
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => {
+          body += d;
+        });
+        res.on('end', () => {
+          const headers: Record<string, string> = {};
+          for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = String(v);
+          resolve({ status: res.statusCode ?? 0, headers, body });
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`request ${path} timed out`)));
+    req.on('error', reject);
+    req.end(init.body);
+  });
 }
 
 async function fetchDirect(url: string, init: FetchInit): Promise<FetchResult> {
@@ -147,13 +190,20 @@ export async function spawnAgent(
     child.once('exit', (code, signal) => res({ code, signal }));
   });
   let exited = false;
-  void exitPromise.then(() => {
+  let forwarder: Promise<ChildProcess> | undefined;
+  const socketPath = join(dir, 'http.sock');
+  void exitPromise.then(async () => {
     exited = true;
+    if (forwarder) (await forwarder.catch(() => undefined))?.kill('SIGKILL');
     void rm(dir, { recursive: true, force: true });
   });
 
-  const doFetch = (path: string, init: FetchInit = {}) =>
-    host && host.ifname === 'lo' ? fetchInNamespace(host, url + path, init) : fetchDirect(url + path, init);
+  const doFetch = async (path: string, init: FetchInit = {}) => {
+    if (!host || host.ifname !== 'lo') return fetchDirect(url + path, init);
+    forwarder ??= startForwarder(host, socketPath, Number(new URL(url).port));
+    await forwarder;
+    return fetchUnix(socketPath, path, init);
+  };
 
   const waitReady = async (timeoutMs = opts.readyTimeoutMs ?? 15_000) => {
     const deadline = Date.now() + timeoutMs;
