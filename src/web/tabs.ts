@@ -44,6 +44,17 @@ export class ListenerTabs {
       const on = tab.dataset.listener === this.selected;
       tab.setAttribute('aria-selected', String(on));
       tab.tabIndex = on ? 0 : -1;
+      if (on) tab.id = 'listener-tab-selected';
+      else tab.removeAttribute('id');
+    }
+    // The content is a tab panel only while there are tabs; with one listener it is just the page.
+    const panel = document.getElementById(this.panelId);
+    if (panel && wanted.length > 0) {
+      panel.setAttribute('role', 'tabpanel');
+      panel.setAttribute('aria-labelledby', 'listener-tab-selected');
+    } else if (panel) {
+      panel.removeAttribute('role');
+      panel.removeAttribute('aria-labelledby');
     }
     return this.selected;
   }

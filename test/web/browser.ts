@@ -30,6 +30,8 @@ export interface OpenedPage {
   readonly dialogs: string[];
   /** Uncaught exceptions and console errors of the page. */
   readonly errors: string[];
+  /** Every URL the page requested. */
+  readonly requests: string[];
   close(): Promise<void>;
 }
 
@@ -51,6 +53,8 @@ export async function openPage(url: string, opts: OpenOptions = {}): Promise<Ope
   const page = context.pages()[0] ?? (await context.newPage());
   const dialogs: string[] = [];
   const errors: string[] = [];
+  const requests: string[] = [];
+  context.on('request', (r) => requests.push(r.url()));
   page.on('dialog', (d) => {
     dialogs.push(d.message());
     void d.dismiss();
@@ -65,6 +69,7 @@ export async function openPage(url: string, opts: OpenOptions = {}): Promise<Ope
     context,
     dialogs,
     errors,
+    requests,
     async close() {
       await context.close();
       await rm(profile, { recursive: true, force: true });

@@ -16,6 +16,7 @@ function publisher(name: string, port: number, message: Record<string, unknown>)
 
 describe.skipIf(!IN_TEST_NETNS || !CHROMIUM_AVAILABLE)('discovery page navigation and presentation', () => {
   let agent: SpawnedAgent;
+  let config: { listeners: unknown[]; publishers: unknown[] } & Record<string, unknown>;
   const pages: OpenedPage[] = [];
   const open = async (opts?: Parameters<typeof openPage>[1]) => {
     const opened = await openPage(agent.url, opts);
@@ -27,7 +28,7 @@ describe.skipIf(!IN_TEST_NETNS || !CHROMIUM_AVAILABLE)('discovery page navigatio
   beforeAll(async () => {
     const portA = await freeUdpPort();
     const portB = await freeUdpPort();
-    agent = await spawnAgent({
+    config = {
       http: { enableAdmin: true },
       metrics: { processMetrics: false },
       listeners: [
@@ -43,7 +44,8 @@ describe.skipIf(!IN_TEST_NETNS || !CHROMIUM_AVAILABLE)('discovery page navigatio
         }),
         publisher('pub-b', portB, { type: 'postgres', name: 'svc-b', addr: '127.0.0.1:5432' }),
       ],
-    });
+    };
+    agent = await spawnAgent(config);
   });
 
   afterAll(async () => {
@@ -161,5 +163,23 @@ describe.skipIf(!IN_TEST_NETNS || !CHROMIUM_AVAILABLE)('discovery page navigatio
     await page.locator('#details').waitFor({ state: 'visible' });
     const width = Number(await page.evaluate('document.documentElement.scrollWidth'));
     expect(width).toBeLessThanOrEqual(390);
+  });
+
+  it('takes a reload of the agent’s configuration as a new snapshot, without reloading the page', async () => {
+    const { page } = await open();
+    await expect.poll(() => page.getByRole('tab').count()).toBe(3);
+    await page.getByRole('button', { name: 'svc-b', exact: true }).waitFor({ timeout: 5000 });
+    await agent.reload({
+      ...config,
+      listeners: config.listeners.slice(0, 1),
+      publishers: config.publishers.slice(0, 1),
+    });
+    // One listener left: no tabs, and the other listener's services are gone with it.
+    await page.locator('#listener-tabs').waitFor({ state: 'hidden', timeout: 10_000 });
+    await page
+      .getByRole('button', { name: 'svc-b', exact: true })
+      .waitFor({ state: 'detached', timeout: 2000 });
+    expect(await page.getByRole('button', { name: 'svc-a', exact: true }).isVisible()).toBe(true);
+    expect(await page.locator('#listener-panel').getAttribute('role')).toBeNull();
   });
 });

@@ -208,6 +208,10 @@ describe.skipIf(!IN_TEST_NETNS || !CHROMIUM_AVAILABLE)('discovery page against a
     expect(await page.locator('#connection').getAttribute('data-state')).toBe('open');
     await p.kill();
     publishers.delete(p);
+    // Works offline: nothing but the agent was ever asked for anything (no CDN, no fonts, no telemetry).
+    const origin = new URL(agent.url).origin;
+    expect(opened.requests.filter((u) => new URL(u).origin !== origin)).toEqual([]);
+    expect(opened.requests.some((u) => u.endsWith('/app.js'))).toBe(true);
     // Connection errors while the agent was down are expected; a CSP violation never is.
     expect(opened.errors.filter((e) => /Content Security Policy|Refused to/i.test(e))).toEqual([]);
     expect(opened.dialogs).toEqual([]);
