@@ -545,7 +545,7 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
         this.rebuild(entry);
         continue;
       }
-      this.join(current, entry.targets);
+      this.join(current, entry);
     }
   }
 
@@ -568,11 +568,18 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
     });
   }
 
-  private join(receiver: Receiver, targets: ResolvedInterface[] | undefined): void {
+  /**
+   * Restores the receiver's memberships. A membership the kernel lost with its interface (re-created under
+   * the same address) leaves a dead entry on the socket that no leave can remove, and Linux allows a socket
+   * 20 IPv4 memberships (ENOBUFS after that): in both cases the socket is replaced, which starts it clean.
+   */
+  private join(receiver: Receiver, entry: PlanEntry, mayRebuild = true): void {
     const before = new Map(receiver.memberships.statuses().map((s) => [s.interface, s]));
-    for (const change of receiver.memberships.reconcile(targets)) {
+    let replace = false;
+    for (const change of receiver.memberships.reconcile(entry.targets)) {
       const name = change.status.interface;
       if (change.outcome === 'failed') {
+        if (change.status.error === 'ENOBUFS') replace = true;
         if (before.get(name)?.error === change.status.error) continue;
         this.problem({
           operation: 'join',
@@ -585,11 +592,18 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
           retryInMs: this.reconcileIntervalMs,
         });
       } else if (change.outcome === 'rejoined') {
+        replace = true;
         this.safeEmit(
           'warning',
-          `membership of ${this.group} on '${name}' was lost (interface changed) and restored`,
+          `membership of ${this.group} on '${name}' was lost (interface re-created) and restored`,
         );
       }
+    }
+    if (replace && mayRebuild && this.receivers.get(entry.key) === receiver) {
+      this.receivers.delete(entry.key);
+      receiver.memberships.leaveAll();
+      void closeSocket(receiver.socket);
+      this.rebuild(entry);
     }
   }
 
@@ -604,7 +618,7 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
           void closeSocket(r.socket);
           return;
         }
-        this.join(r, entry.targets);
+        this.join(r, entry, false);
       },
       (err: unknown) => {
         this.rebuilding.delete(entry.key);

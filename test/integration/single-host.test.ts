@@ -7,9 +7,10 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { VaultMulticastError } from '../../src/errors.js';
 import { VaultMultiListener } from '../../src/listener.js';
+import { resolveInterfaces } from '../../src/net/interfaces.js';
 import { VaultMultiPublisher } from '../../src/publisher.js';
 import type { SocketProblem } from '../../src/types.js';
-import { freeUdpPort, IN_TEST_NETNS, waitFor } from '../harness/netns.js';
+import { freeUdpPort, IN_TEST_NETNS, sh, waitFor } from '../harness/netns.js';
 
 const LO = '127.0.0.1';
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -227,5 +228,57 @@ describe.skipIf(!IN_TEST_NETNS)('one host', () => {
     await new Promise((r) => setImmediate(r));
     expect(small.receiveBufferBytes).toBe(131072);
     expect(fits).toEqual([]);
+  });
+
+  it('survives an interface re-created under the same address 30 times (no dead memberships pile up)', async () => {
+    // Linux keeps a dead membership on the socket when its interface goes, and allows a socket only 20 IPv4
+    // memberships: without a socket replacement the 21st re-join would fail with ENOBUFS.
+    const plug = async (): Promise<void> => {
+      await sh('ip', ['link', 'add', 'vmr0', 'type', 'veth', 'peer', 'name', 'vmr1']);
+      await sh('ip', ['addr', 'add', '198.18.251.1/24', 'dev', 'vmr0']);
+      await sh('ip', ['link', 'set', 'vmr0', 'up']);
+      await sh('ip', ['link', 'set', 'vmr1', 'up']);
+    };
+    await plug();
+    cleanups.push(() =>
+      sh('ip', ['link', 'del', 'vmr0']).then(
+        () => undefined,
+        () => undefined,
+      ),
+    );
+    await waitFor(
+      () => resolveInterfaces(['vmr0'], 'IPv4')[0]?.error === undefined,
+      'vmr0 to be usable',
+      5000,
+    );
+    const l = listener({
+      group: '239.20.0.10',
+      port: await freeUdpPort(),
+      interfaces: 'vmr0',
+      reconcileInterval: 600_000,
+    });
+    const problems: SocketProblem[] = [];
+    let restored = 0;
+    l.on('socketError', (p) => problems.push(p));
+    l.on('warning', (w) => {
+      if (w.includes('restored')) restored++;
+    });
+    await l.start();
+    for (let i = 0; i < 30; i++) {
+      await sh('ip', ['link', 'del', 'vmr0']);
+      await plug();
+      await waitFor(
+        () => resolveInterfaces(['vmr0'], 'IPv4')[0]?.error === undefined,
+        'vmr0 to be usable',
+        5000,
+      );
+      l.reconcile();
+      await waitFor(() => l.memberships()[0]?.joined === true, 'the membership back', 5000);
+    }
+    expect(problems).toEqual([]);
+    expect(restored).toBe(30);
+    expect(l.memberships()).toEqual([
+      { interface: 'vmr0', address: '198.18.251.1', joined: true, error: undefined },
+    ]);
   });
 });
