@@ -192,6 +192,9 @@ listeners:
     const none = await reset();
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toMatch(/^Basic realm=/);
+    const fromPage = await reset({ headers: { 'x-requested-with': 'vault-multicast-page' } });
+    expect(fromPage.status).toBe(401);
+    expect(fromPage.headers.get('www-authenticate')).toBeNull();
     expect((await reset({ headers: { authorization: `Bearer ${TOKEN}x` } })).status).toBe(401);
     expect((await reset({ headers: { authorization: 'Bearer ' } })).status).toBe(401);
     expect((await reset({ headers: { authorization: basic('ops', 'wrong') } })).status).toBe(401);

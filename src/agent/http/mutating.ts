@@ -77,7 +77,11 @@ export function mutatingGate(opts: MutatingGateOptions): RequestHandler {
     }
     const auth = checkAuthorization(req.get('authorization'), http.auth);
     if (!auth.ok) {
-      if (auth.challenge) res.setHeader('WWW-Authenticate', auth.challenge);
+      // Scripts (the page marks its requests with X-Requested-With) get no challenge: a Basic challenge would
+      // make the browser open its own password prompt on top of the page's dialog.
+      if (auth.challenge && req.get('x-requested-with') === undefined) {
+        res.setHeader('WWW-Authenticate', auth.challenge);
+      }
       return fail(res, 401, 'authentication required');
     }
     const declared = Number(req.get('content-length') ?? '0');
