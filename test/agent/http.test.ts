@@ -466,3 +466,31 @@ listeners: [{name: l, group: 224.1.1.25, port: ${port}, interfaces: [127.0.0.1]}
     expect(text).toContain('data: {"event":"up"');
   });
 });
+
+describe.skipIf(!IN_TEST_NETNS)('landing page without a built web page', () => {
+  test('/ is a plain page with links, no script, under the same CSP; /app.js is a JSON 404', async () => {
+    const port = await freeUdpPort();
+    const t = await startTestAgent(
+      `
+http: {listen: "@HTTP@"}
+listeners: [{name: l, group: 224.1.1.26, port: ${port}, interfaces: [127.0.0.1]}]
+`,
+      {},
+      'info',
+      '/nonexistent/web',
+    );
+    try {
+      const r = await get(`${t.url}/`);
+      expect(r.status).toBe(200);
+      expect(r.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(r.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
+      for (const link of ['metrics', 'api/v1/services', 'api/v1/status', 'api/v1/sd', '-/ready']) {
+        expect(r.text).toContain(`href="${link}"`);
+      }
+      expect(r.text).not.toContain('<script');
+      expect((await get(`${t.url}/app.js`)).status).toBe(404);
+    } finally {
+      await t.close();
+    }
+  });
+});

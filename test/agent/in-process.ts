@@ -27,6 +27,7 @@ export async function startTestAgent(
   yaml: string,
   files: Record<string, string> = {},
   logLevel = 'debug',
+  webRoot?: string,
 ): Promise<TestAgent> {
   const dir = await mkdtemp(join(tmpdir(), 'vm-agent-test-'));
   for (const [name, content] of Object.entries(files))
@@ -38,7 +39,7 @@ export async function startTestAgent(
   await writeConfig(yaml);
   const logs: string[] = [];
   const logger = createLogger({ level: logLevel, destination: { write: (s: string) => void logs.push(s) } });
-  const agent = new Agent({ logger, loadConfig: () => loadConfigFile(configPath, {}) });
+  const agent = new Agent({ logger, webRoot, loadConfig: () => loadConfigFile(configPath, {}) });
   const cfg = await loadConfigFile(configPath, {});
   cfg.log.level = logLevel as typeof cfg.log.level;
   await agent.start(cfg);
