@@ -133,6 +133,28 @@ describe.skipIf(!IN_TEST_NETNS)('reload by difference', () => {
     expect(metric(after, 'vault_multicast_config_last_reload_successful')).toBe(1);
   });
 
+  test('the event stream sends a fresh snapshot after a reload', async () => {
+    const ac = new AbortController();
+    const r = await fetch(`${t.url}/api/v1/events`, { signal: ac.signal });
+    const reader = r.body?.getReader();
+    if (!reader) throw new Error('no body');
+    let text = '';
+    const snapshots = () => text.split('event: snapshot\n').length - 1;
+    try {
+      await waitFor(async () => {
+        text += new TextDecoder().decode((await reader.read()).value);
+        return snapshots() === 1;
+      }, 'first snapshot');
+      expect(await t.agent.requestReload()).toEqual({ ok: true });
+      await waitFor(async () => {
+        text += new TextDecoder().decode((await reader.read()).value);
+        return snapshots() === 2;
+      }, 'snapshot after reload');
+    } finally {
+      ac.abort();
+    }
+  });
+
   test('ten reload requests at once collapse into at most two and change no socket', async () => {
     const inodes = [...(await udpSocketInodes(A, port)), ...(await udpSocketInodes(C, port))];
     const before = applied();

@@ -40,7 +40,7 @@ describe.skipIf(!NETNS_AVAILABLE)('event stream and slow clients', () => {
     await host?.destroy();
   });
 
-  test('a client that does not read is disconnected; a reading one is not', async () => {
+  test('a client that does not read is disconnected; a reading one is not, until shutdown ends it', async () => {
     const httpPort = Number(new URL(agent.url).port);
     const request = 'GET /api/v1/events HTTP/1.1\r\nHost: x\r\n\r\n';
     const outputs = { slow: '', reader: '' };
@@ -73,6 +73,9 @@ describe.skipIf(!NETNS_AVAILABLE)('event stream and slow clients', () => {
       expect(outputs.reader).not.toContain('closed');
       expect(agent.logs().match(/event stream client too slow/g)).toHaveLength(1);
       expect((await agent.fetch('/-/ready')).status).toBe(200);
+      // Shutdown ends open event streams instead of waiting for the browser to leave.
+      expect(await agent.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+      await waitFor(() => outputs.reader.includes('closed'), 'stream ended by shutdown', 5000);
     } finally {
       slow.kill('SIGKILL');
       reader.kill('SIGKILL');
