@@ -41,7 +41,8 @@ describe.skipIf(!IN_TEST_NETNS)('exporters on a real listener and publisher', ()
       group,
       port,
       interfaces: ['127.0.0.1'],
-      serviceTimeout: 0.6,
+      // Long enough that a loaded CI machine's stalls never expire a live service by accident.
+      serviceTimeout: 2.5,
       retention: 1.5,
     });
     await listener.start();
@@ -95,6 +96,7 @@ describe.skipIf(!IN_TEST_NETNS)('exporters on a real listener and publisher', ()
     await waitFor(
       async () => find(await scrape(), METRICS.serviceUp.name, L).length === 2,
       'both services up',
+      15_000,
     );
     expect(await otlpUp()).toEqual(['fades=1', 'leaves=1']);
 
@@ -122,6 +124,7 @@ describe.skipIf(!IN_TEST_NETNS)('exporters on a real listener and publisher', ()
     await waitFor(
       async () => find(await scrape(), METRICS.serviceUp.name, { service_name: 'leaves' }).length === 0,
       'goodbye service gone from /metrics',
+      15_000,
     );
     expect(find(await scrape(), METRICS.servicesExpired.name, { ...L, reason: 'goodbye' })[0]?.value).toBe(1);
 
@@ -129,11 +132,13 @@ describe.skipIf(!IN_TEST_NETNS)('exporters on a real listener and publisher', ()
     await waitFor(
       async () => find(await scrape(), METRICS.serviceUp.name, { service_name: 'fades' })[0]?.value === 0,
       'silent service stale',
+      15_000,
     );
     expect(await otlpUp()).toEqual(['fades=0']);
     await waitFor(
       async () => find(await scrape(), METRICS.serviceUp.name, { service_name: 'fades' }).length === 0,
       'stale service forgotten',
+      15_000,
     );
     expect(await otlpUp()).toEqual([]);
     const last = await scrape();

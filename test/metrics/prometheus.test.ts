@@ -204,6 +204,19 @@ describe('createMetricsHandler', () => {
     expect(handler.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
   });
 
+  it('renders the same body as bytes, hostile strings included', async () => {
+    const { state, lan } = scenario();
+    lan.registry.add({ type: 'T', name: 'é \u0000 😀 \ud800 "\n', addr: '10.0.0.9:1', version: 'ü' });
+    const handler = createMetricsHandler(state, { processMetrics: false });
+    const text = await handler.render();
+    const bytes = await handler.renderBuffer();
+    expect(bytes.equals(Buffer.from(text, 'utf8'))).toBe(true);
+    expect(promtoolCheck(text).status).toBe(0);
+    expect(
+      find(parseExposition(text), METRICS.serviceInfo.name, { version: 'ü' })[0]?.labels.service_name,
+    ).toBe('é \u0000 😀 \ufffd "\n');
+  });
+
   it('lets other work run while it serializes many services, and stays valid if the registry changes meanwhile', async () => {
     const state = new FakeState();
     const lan = state.addListener('lan');

@@ -9,7 +9,7 @@ import type { AgentState } from '../state.js';
 import { refreshKernelDrops } from './kernel-drops.js';
 import { METRICS, type MetricDef } from './names.js';
 import { SAMPLE_READERS, type SampledFamilyKey, type SampleReader } from './samples.js';
-import { renderServiceSeries, type ServiceSeriesOptions } from './service-series.js';
+import { type ServiceSeriesOptions, writeServiceSeries } from './service-series.js';
 
 export interface MetricsHandlerOptions extends ServiceSeriesOptions {
   /** prom-client's process_* and nodejs_* metrics. */
@@ -19,6 +19,11 @@ export interface MetricsHandlerOptions extends ServiceSeriesOptions {
 export interface MetricsHandler {
   readonly contentType: string;
   render(): Promise<string>;
+  /**
+   * The same body as UTF-8 bytes, ready for `res.end()`: cheaper than render() at large service counts, since
+   * the per-service part is built as bytes and never becomes an 8 MB string to encode again.
+   */
+  renderBuffer(): Promise<Buffer>;
 }
 
 /**
@@ -48,12 +53,13 @@ export function createMetricsHandler(state: AgentState, opts: MetricsHandlerOpti
   }
   if (opts.processMetrics) collectDefaultMetrics({ register: registry });
 
+  const body = async (): Promise<Buffer> => {
+    await refreshKernelDrops(state);
+    return writeServiceSeries(state, opts, await registry.metrics());
+  };
   return {
     contentType: registry.contentType,
-    async render() {
-      await refreshKernelDrops(state);
-      const families = await registry.metrics();
-      return families + (await renderServiceSeries(state, opts));
-    },
+    render: async () => (await body()).toString('utf8'),
+    renderBuffer: body,
   };
 }
