@@ -5,7 +5,6 @@
  * the chart's Secret at the path the pod mounts them. The default scenario's configuration then runs for real
  * in a loopback namespace until /-/ready answers 200.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -13,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { isScalar, parseDocument, Scalar, visit } from 'yaml';
 import { createLoopbackHost, NETNS_AVAILABLE, waitFor } from '../harness/netns.js';
 import { HELM_AVAILABLE, HELM_MISSING, type K8sObject, render, SCENARIOS, scenarioFile } from './helm.js';
+import { type Outcome, runCollect } from './process.js';
 
 if (!HELM_AVAILABLE) console.warn(`skipping the chart configuration tests: ${HELM_MISSING}`);
 
@@ -118,22 +118,10 @@ function preparePod(objects: K8sObject[], ipv6: boolean, fields = fieldValues(ip
   return { dir, configPath, env };
 }
 
-function check(prepared: Prepared): Promise<{ code: number | null; out: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [CLI, 'agent', '--config', prepared.configPath, '--check'], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...prepared.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 30_000,
-    });
-    let out = '';
-    child.stdout.on('data', (b: Buffer) => {
-      out += b.toString();
-    });
-    child.stderr.on('data', (b: Buffer) => {
-      out += b.toString();
-    });
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, out }));
+function check(prepared: Prepared): Promise<Outcome> {
+  return runCollect(process.execPath, [CLI, 'agent', '--config', prepared.configPath, '--check'], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...prepared.env },
+    timeoutMs: 30_000,
   });
 }
 

@@ -9,7 +9,6 @@
  * Steps that change the operating system (apt-get, useradd) can't run here; each is recognised by name and
  * checked for what the rest relies on (tini installed, uid 10001 created). An unrecognised RUN fails the test.
  */
-import { spawn } from 'node:child_process';
 import {
   chmodSync,
   cpSync,
@@ -34,6 +33,7 @@ import {
   stages,
   substitute,
 } from './dockerfile.js';
+import { cleanPath, NOT_CACHED_HINT, NPM_OFFLINE_ENV, runCollect } from './process.js';
 
 const ignored = dockerignore(readFileSync(resolve(ROOT, '.dockerignore'), 'utf8'));
 const work = mkdtempSync(join(tmpdir(), 'vm-image-'));
@@ -88,41 +88,16 @@ function copy(fs: StageFs, args: string, done: Map<string, StageFs>): void {
   }
 }
 
-/** PATH without any node_modules/.bin, so a tool missing from the stage is not found in the work tree's. */
-function cleanPath(): string {
-  return (process.env.PATH ?? '/usr/bin:/bin')
-    .split(':')
-    .filter((p) => !p.includes('node_modules'))
-    .join(':');
-}
-
-function sh(command: string, cwd: string, env: Record<string, string>): Promise<void> {
-  return new Promise((done, fail) => {
-    const child = spawn('sh', ['-c', command], {
-      cwd,
-      env: {
-        PATH: cleanPath(),
-        HOME: process.env.HOME ?? '/root',
-        // The namespace has no network: the npm cache must serve every package (.ci/run's `npm ci` fills it).
-        npm_config_offline: 'true',
-        npm_config_update_notifier: 'false',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 180_000,
-    });
-    let out = '';
-    child.stdout.on('data', (b: Buffer) => {
-      out += b.toString();
-    });
-    child.stderr.on('data', (b: Buffer) => {
-      out += b.toString();
-    });
-    child.on('error', fail);
-    child.on('close', (code) =>
-      code === 0 ? done() : fail(new Error(`RUN ${command} failed (${code}):\n${out}`)),
-    );
+async function sh(command: string, cwd: string, env: Record<string, string>): Promise<void> {
+  const res = await runCollect('sh', ['-c', command], {
+    cwd,
+    env: { PATH: cleanPath(), HOME: process.env.HOME ?? '/root', ...NPM_OFFLINE_ENV, ...env },
+    timeoutMs: 180_000,
   });
+  if (res.code !== 0) {
+    const hint = res.out.includes('ENOTCACHED') ? `\n${NOT_CACHED_HINT}` : '';
+    throw new Error(`RUN ${command} failed (${res.code}):\n${res.out}${hint}`);
+  }
 }
 
 /**
