@@ -75,6 +75,7 @@ describe('npm package', () => {
       'dist/web/app.js',
       'config/agent.yaml',
       'config/examples/kubernetes-daemonset.yaml',
+      'config/examples/vault-multicast.service',
     ]) {
       expect(files, f).toContain(f);
     }
@@ -82,7 +83,7 @@ describe('npm package', () => {
 
   it('holds nothing else: no sources, tests, benchmarks, source maps or build leftovers', () => {
     const allowed =
-      /^(package\.json|README\.md|LICENSE|CHANGELOG\.md|dist\/src\/.+\.(js|d\.ts)|dist\/web\/[^/]+|config\/agent\.yaml|config\/examples\/[^/]+\.yaml)$/;
+      /^(package\.json|README\.md|LICENSE|CHANGELOG\.md|dist\/src\/.+\.(js|d\.ts)|dist\/web\/[^/]+|config\/agent\.yaml|config\/examples\/[^/]+\.(yaml|service))$/;
     expect(files.filter((f) => !allowed.test(f))).toEqual([]);
     // Every compiled module comes from a current source file: no output of a deleted module ships.
     const stale = files
