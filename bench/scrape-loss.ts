@@ -63,7 +63,7 @@ async function receive(mode: string): Promise<void> {
   );
   const ours = createMetricsHandler(state, { processMetrics: true });
   const naive = naivePromClient(state);
-  const render = mode === 'naive' ? naive : () => ours.render();
+  const render = mode === 'naive' ? naive : () => ours.renderBuffer();
   const scrapeMs: number[] = [];
   const server = createServer((_req, res) => {
     const t0 = performance.now();

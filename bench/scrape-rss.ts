@@ -17,7 +17,7 @@ gc();
 const before = process.memoryUsage();
 const state = agentState([populatedListener(n)], 10_000);
 const handler = createMetricsHandler(state, { processMetrics: true });
-for (let i = 0; i < 20; i++) Buffer.from(await handler.render());
+for (let i = 0; i < 20; i++) await handler.renderBuffer();
 if (AgentMetricProducer) {
   const producer = new AgentMetricProducer(state);
   for (let i = 0; i < 5; i++) await producer.collect();

@@ -130,6 +130,8 @@ const OMITTED_HEAD = header(METRICS.serviceSeriesDropped);
 interface ListenerRows {
   readonly listenerPart: string;
   readonly records: ServiceRecord[];
+  /** The label set of each record, looked up once per scrape rather than once per family. */
+  readonly labels: CachedLabels[];
   readonly omitted: number;
 }
 
@@ -155,7 +157,8 @@ export async function writeServiceSeries(
   const rows: ListenerRows[] = [];
   for (const entry of state.listeners()) {
     const { records, omitted } = selectServices(entry, state.maxServiceSeries);
-    rows.push({ listenerPart: listenerPartOf(entry), records, omitted });
+    const listenerPart = listenerPartOf(entry);
+    rows.push({ listenerPart, records, labels: records.map((rec) => labelsOf(rec, listenerPart)), omitted });
   }
 
   const out = new ByteWriter(lastSize + prefix.length);
@@ -167,17 +170,19 @@ export async function writeServiceSeries(
   for (const family of FAMILIES) {
     out.bytes(family.head);
     for (const r of rows) {
-      for (const rec of r.records) {
+      const { records, labels } = r;
+      for (let i = 0; i < records.length; i++) {
         // Counted per family line, so a yield comes every `yieldEvery` lines whatever the number of listeners.
         if (++sinceYield >= yieldEvery) {
           sinceYield = 0;
           await nextTurn();
         }
+        const rec = records[i] as ServiceRecord;
+        const l = labels[i] as CachedLabels;
         if (family.has && !family.has(rec)) continue;
-        const labels = labelsOf(rec, r.listenerPart);
         out.bytes(family.open);
-        out.bytes(labels.labels);
-        family.value(rec, labels, out);
+        out.bytes(l.labels);
+        family.value(rec, l, out);
       }
     }
   }
