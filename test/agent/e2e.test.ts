@@ -228,12 +228,19 @@ describe.skipIf(!NETNS_AVAILABLE)('agent signals', () => {
   };
 
   test('SIGTERM during start-up exits 0', async () => {
-    const agent = await spawnAgent(config, { host, waitReady: false });
+    // An OTLP export makes start-up load the OpenTelemetry SDK after the HTTP server is up: a window of a few
+    // hundred milliseconds between the first log line and readiness, where the signal lands. (Nothing listens
+    // on the discard port; the final export fails fast.)
+    const withOtlp = {
+      ...config,
+      metrics: { otlp: { endpoint: 'http://127.0.0.1:9/v1/metrics', interval: '1m' } },
+    };
+    const agent = await spawnAgent(withOtlp, { host, waitReady: false });
     try {
-      // The first log line is written while the agent is still starting its listeners and publishers.
-      await waitFor(() => agent.logs().length > 0, 'first log line', 10_000);
+      await waitFor(() => agent.logs().includes('"msg":"http listening"'), 'first log line', 10_000);
       agent.child.kill('SIGTERM');
-      expect(await agent.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+      expect(await agent.exited()).toEqual({ code: 0, signal: null });
+      expect(agent.logs()).toContain('"msg":"agent stopped"');
     } finally {
       agent.kill();
     }
