@@ -569,9 +569,11 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
   }
 
   /**
-   * Restores the receiver's memberships. A membership the kernel lost with its interface (re-created under
-   * the same address) leaves a dead entry on the socket that no leave can remove, and Linux allows a socket
-   * 20 IPv4 memberships (ENOBUFS after that): in both cases the socket is replaced, which starts it clean.
+   * Restores the receiver's memberships. A membership the kernel lost with its interface re-created under the
+   * same address leaves a dead entry on the socket that no leave can remove (a leave by address resolves to
+   * the new interface), and Linux allows a socket 20 IPv4 memberships: so after such a loss the socket is
+   * replaced, which starts its list clean. Joins refused for being over that limit (ENOBUFS, more interfaces
+   * than igmp_max_memberships) are only reported: replacing the socket would not make room.
    */
   private join(receiver: Receiver, entry: PlanEntry, mayRebuild = true): void {
     const before = new Map(receiver.memberships.statuses().map((s) => [s.interface, s]));
@@ -579,7 +581,6 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
     for (const change of receiver.memberships.reconcile(entry.targets)) {
       const name = change.status.interface;
       if (change.outcome === 'failed') {
-        if (change.status.error === 'ENOBUFS') replace = true;
         if (before.get(name)?.error === change.status.error) continue;
         this.problem({
           operation: 'join',
