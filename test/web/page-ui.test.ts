@@ -6,6 +6,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SpawnedAgent, spawnAgent } from '../agent/spawn-agent.js';
 import { freeUdpPort, IN_TEST_NETNS } from '../harness/netns.js';
+import { axeViolations } from './axe.js';
 import { CHROMIUM_AVAILABLE, type OpenedPage, openPage } from './browser.js';
 
 const GROUP = '224.1.1.1';
@@ -81,6 +82,7 @@ describe.skipIf(!IN_TEST_NETNS || !CHROMIUM_AVAILABLE)('discovery page navigatio
     expect(await page.getByRole('button', { name: 'svc-b', exact: true }).count()).toBe(0);
     await page.keyboard.press('Home');
     expect(await page.getByRole('tab', { name: 'All listeners' }).getAttribute('aria-selected')).toBe('true');
+    expect(await axeViolations(page)).toEqual([]);
   });
 
   it('is usable from the keyboard: skip link, row selection by arrows, Escape back to the row', async () => {
@@ -161,6 +163,7 @@ describe.skipIf(!IN_TEST_NETNS || !CHROMIUM_AVAILABLE)('discovery page navigatio
     const { page } = await open({ viewport: { width: 390, height: 844 } });
     await page.getByRole('button', { name: 'svc-a', exact: true }).click();
     await page.locator('#details').waitFor({ state: 'visible' });
+    expect(await axeViolations(page)).toEqual([]);
     const width = Number(await page.evaluate('document.documentElement.scrollWidth'));
     expect(width).toBeLessThanOrEqual(390);
   });

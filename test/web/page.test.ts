@@ -6,6 +6,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SpawnedAgent, spawnAgent } from '../agent/spawn-agent.js';
 import { freeTcpPort, freeUdpPort, IN_TEST_NETNS } from '../harness/netns.js';
+import { axeViolations } from './axe.js';
 import { CHROMIUM_AVAILABLE, type OpenedPage, openPage } from './browser.js';
 import { type PublisherProcess, type PublisherProcessOptions, startPublisher } from './publisher-process.js';
 
@@ -267,6 +268,7 @@ describe.skipIf(!IN_TEST_NETNS || !CHROMIUM_AVAILABLE)('protected and disabled a
     await reset.click();
     const dialog = page.locator('#auth-dialog');
     await dialog.waitFor({ state: 'visible' });
+    expect(await axeViolations(page)).toEqual([]);
     await page.getByLabel('Bearer token').fill('wrong-token');
     await page.getByRole('button', { name: 'Send' }).click();
     await expect.poll(() => page.locator('#message').textContent()).toMatch(/Refused by the agent \(401/);

@@ -61,8 +61,8 @@ export async function startPublisher(opts: PublisherProcessOptions): Promise<Pub
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`publisher sent nothing within 10 s:\n${output}`)),
-      10_000,
+      () => reject(new Error(`publisher sent nothing within 20 s:\n${output}`)),
+      20_000,
     );
     const onData = (d: Buffer) => {
       output += d.toString();
