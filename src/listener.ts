@@ -131,6 +131,23 @@ interface PlanEntry {
 
 const SWEEP_INTERVAL_MS = 1000;
 
+/**
+ * What the original counted in `errors` besides socket and callback failures: datagrams it could not decode.
+ * Admission drops (rate limits, duplicates, signatures) and registry refusals are policy, not errors; they are
+ * in `dropped` by reason.
+ */
+const DECODE_ERRORS: readonly DropReason[] = [
+  'empty',
+  'oversize',
+  'not_utf8',
+  'not_json',
+  'too_deep',
+  'not_object',
+  'missing_type',
+  'missing_addr',
+  'bad_value',
+];
+
 interface Baseline {
   packetsReceived: number;
   bytesReceived: number;
@@ -425,7 +442,7 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
     const s = this.stats;
     const r = this.registry.stats;
     let errors = s.callbackErrors;
-    for (const [reason, n] of Object.entries(s.dropped)) if (reason !== 'filtered') errors += n;
+    for (const reason of DECODE_ERRORS) errors += s.dropped[reason];
     for (const n of Object.values(s.socketErrors)) errors += n;
     return {
       packetsReceived: s.packetsReceived,
