@@ -142,13 +142,21 @@ describe.skipIf(!IN_TEST_NETNS)('flood against the agent', () => {
       }
     })();
 
-    // The flood comes from another process, so that this one's event loop is free to time the scrapes.
+    // The flood comes from another process, so that this one's event loop is free to time the scrapes, at
+    // the lowest CPU priority: it stands for other machines on the LAN, and it is the agent's share of this
+    // machine's CPU, not the load generator's, that the one-second bound is about.
     const flood = spawn(
-      process.execPath,
-      ['--input-type=module', '-e', FLOOD_SENDER, JSON.stringify({ port, group: GROUP })],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
+      'nice',
+      [
+        '-n',
+        '19',
+        process.execPath,
+        '--input-type=module',
+        '-e',
+        FLOOD_SENDER,
+        JSON.stringify({ port, group: GROUP }),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let out = '';
     flood.stdout.on('data', (d) => {
