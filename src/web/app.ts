@@ -79,7 +79,7 @@ function schedule(all: boolean): void {
       void document.body.offsetHeight;
       lastFullRenderEnd = performance.now();
       lastFullRenderCost = lastFullRenderEnd - start;
-      // Visible in the browser's performance tools, and read by the page's performance check.
+      // A User Timing entry: shows in the browser's performance panel when a page feels slow.
       performance.measure('vault-multicast:render', { start, end: lastFullRenderEnd });
     });
   if (wait > 0) setTimeout(draw, wait);

@@ -123,10 +123,20 @@ export class ServiceTable {
       this.fill(row, entry);
     }
     if (!sameOrder(ids, this.order)) {
+      // Moving a row blurs whatever was focused in it; a keyboard user must not lose their place when
+      // an update re-sorts the table under them.
+      const focused = document.activeElement;
       const fragment = document.createDocumentFragment();
       for (const id of ids) fragment.append(this.rows.get(id)!.tr);
       this.tbody.replaceChildren(fragment);
       this.order = ids;
+      if (
+        focused instanceof HTMLElement &&
+        focused !== document.activeElement &&
+        this.tbody.contains(focused)
+      ) {
+        focused.focus({ preventScroll: true });
+      }
     }
     if (shown.length === 0) {
       setText(this.emptyCell, emptyText);

@@ -104,6 +104,14 @@ describe.skipIf(!IN_TEST_NETNS || !CHROMIUM_AVAILABLE)('discovery page navigatio
     await page.keyboard.press('Escape');
     await page.locator('#details').waitFor({ state: 'hidden' });
     expect(await page.evaluate('document.activeElement?.textContent')).toBe('svc-a');
+
+    // Sorted by last seen, the rows swap places as announcements arrive; focus stays on its row.
+    await page.locator('#services-table thead th.col-lastSeen button').click();
+    await page.getByRole('button', { name: 'svc-a', exact: true }).focus();
+    const order = () => page.locator('#services-table tbody button.select').allTextContents();
+    const first = (await order()).join();
+    await expect.poll(async () => (await order()).join(), { timeout: 10_000 }).not.toBe(first);
+    expect(await page.evaluate('document.activeElement?.textContent')).toBe('svc-a');
   });
 
   it('Connect hands the announcement to embedders, opens web services and copies other addresses', async () => {
