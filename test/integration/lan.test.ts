@@ -130,4 +130,49 @@ describe.skipIf(!NETNS_AVAILABLE)('announcements across a LAN', () => {
     expect(counts[b.ipv4] ?? 0).toBe(0);
     for (const p of [publisher, junk, listener]) await p.stop();
   });
+
+  for (const [g1, g2] of [
+    ['ff05::7:3', 'ff05::7:4'],
+    ['ff02::7:3', 'ff02::7:4'],
+  ]) {
+    it(`IPv6: listeners for ${g1} and ${g2} on one port each hear only their own group`, async () => {
+      const [a, b] = lan.hosts;
+      if (!a || !b) throw new Error('hosts missing');
+      const port = 5050;
+      const l1 = Probe.listen(b, { group: g1, port, interfaces: 'lan0' });
+      const l2 = Probe.listen(b, { group: g2, port, interfaces: 'lan0' });
+      await l1.started();
+      await l2.started();
+      const p1 = Probe.publish(a, {
+        group: g1,
+        port,
+        interfaces: 'lan0',
+        interval: 0.1,
+        message: message('g1', `[${a.ipv6}]:1`),
+      });
+      const p2 = Probe.publish(a, {
+        group: g2,
+        port,
+        interfaces: 'lan0',
+        interval: 0.1,
+        message: message('g2', `[${a.ipv6}]:2`),
+      });
+      await p1.started();
+      await p2.started();
+      const isMessage = (e: { event: string }) => e.event === 'message';
+      await l1.waitFor(
+        (e) => isMessage(e) && l1.count(isMessage) >= 5,
+        'five announcements on the first group',
+      );
+      await l2.waitFor(
+        (e) => isMessage(e) && l2.count(isMessage) >= 5,
+        'five announcements on the second group',
+      );
+      const names = (p: Probe) =>
+        new Set(p.events.filter(isMessage).map((e) => (e.data as { name: string }).name));
+      expect(names(l1)).toEqual(new Set(['g1']));
+      expect(names(l2)).toEqual(new Set(['g2']));
+      for (const p of [p1, p2, l1, l2]) await p.stop();
+    });
+  }
 });
