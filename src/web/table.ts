@@ -112,8 +112,11 @@ export class ServiceTable {
     const shown = entries.slice(0, limit);
     const ids = shown.map((e) => e.id);
     const keep = new Set(ids);
+    // When the focused row goes (service forgotten, filtered out), focus moves to the row now in its place.
+    let lostFocusAt = -1;
     for (const [id, row] of this.rows) {
       if (!keep.has(id)) {
+        if (row.tr.contains(document.activeElement)) lostFocusAt = this.order.indexOf(id);
         row.tr.remove();
         this.rows.delete(id);
       }
@@ -137,6 +140,10 @@ export class ServiceTable {
       ) {
         focused.focus({ preventScroll: true });
       }
+    }
+    if (lostFocusAt >= 0) {
+      const next = shown[Math.min(lostFocusAt, shown.length - 1)];
+      if (next) this.rows.get(next.id)?.select.focus({ preventScroll: true });
     }
     if (shown.length === 0) {
       setText(this.emptyCell, emptyText);

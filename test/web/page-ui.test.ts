@@ -180,6 +180,7 @@ describe.skipIf(!IN_TEST_NETNS || !CHROMIUM_AVAILABLE)('discovery page navigatio
     const { page } = await open();
     await expect.poll(() => page.getByRole('tab').count()).toBe(3);
     await page.getByRole('button', { name: 'svc-b', exact: true }).waitFor({ timeout: 5000 });
+    await page.getByRole('button', { name: 'svc-b', exact: true }).focus();
     await agent.reload({
       ...config,
       listeners: config.listeners.slice(0, 1),
@@ -192,5 +193,7 @@ describe.skipIf(!IN_TEST_NETNS || !CHROMIUM_AVAILABLE)('discovery page navigatio
       .waitFor({ state: 'detached', timeout: 2000 });
     expect(await page.getByRole('button', { name: 'svc-a', exact: true }).isVisible()).toBe(true);
     expect(await page.locator('#listener-panel').getAttribute('role')).toBeNull();
+    // The focused row went away; focus moved to the row in its place rather than to nowhere.
+    expect(await page.evaluate('document.activeElement?.textContent')).toBe('svc-a');
   });
 });
