@@ -281,4 +281,19 @@ describe.skipIf(!IN_TEST_NETNS)('one host', () => {
       { interface: 'vmr0', address: '198.18.251.1', joined: true, error: undefined },
     ]);
   });
+
+  it('after an event-loop stall the publisher sends one announcement, not a catch-up burst', async () => {
+    const p = publisher({ group: '239.20.0.11', port: await freeUdpPort(), interval: 0.05, jitter: 0 });
+    const times: number[] = [];
+    p.on('announced', () => times.push(performance.now()));
+    await p.start();
+    await waitFor(() => times.length >= 2, 'two announcements', 5000);
+    const stallEnd = performance.now() + 600;
+    while (performance.now() < stallEnd) {
+      // A synchronous stall, as a long GC or a blocking call would cause (12 intervals long).
+    }
+    await new Promise((r) => setTimeout(r, 30));
+    const burst = times.filter((t) => t >= stallEnd).length;
+    expect(burst).toBeLessThanOrEqual(1);
+  });
 });
