@@ -50,6 +50,16 @@ function undocumented(map: YAMLMap, prefix: string): string[] {
   return out;
 }
 
+describe('Chart.yaml', () => {
+  it('deploys the version of the package it ships with', () => {
+    const chart = parseDocument(readFileSync(resolve(CHART, 'Chart.yaml'), 'utf8')).toJS() as {
+      appVersion: string;
+    };
+    const pkg = JSON.parse(readFileSync(resolve(CHART, '../../package.json'), 'utf8')) as { version: string };
+    expect(chart.appVersion).toBe(pkg.version);
+  });
+});
+
 describe('values.yaml', () => {
   it('comments every value', () => {
     if (!isMap(doc.contents)) throw new Error('values.yaml is not a mapping');

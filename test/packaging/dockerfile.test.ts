@@ -96,6 +96,12 @@ describe('Dockerfile', () => {
     for (const ins of all) expect(ins.args, `line ${ins.line}`).not.toMatch(/\bcurl\b|\bwget\b/);
   });
 
+  it('labels the image with the package version', () => {
+    const pkg = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(only('ARG').map((a) => a.args)).toContain(`VERSION=${pkg.version}`);
+    expect(text).toMatch(/org\.opencontainers\.image\.version="\$\{VERSION\}"/);
+  });
+
   it('carries the OCI labels', () => {
     const labels = only('LABEL')
       .map((l) => l.args)

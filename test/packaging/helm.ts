@@ -11,8 +11,8 @@ const ROOT = resolve(import.meta.dirname, '../..');
 export const HELM = resolve(ROOT, '.cache/bin/helm');
 export const HELM_UNITTEST = resolve(ROOT, '.cache/bin/helm-unittest');
 export const CHART = resolve(ROOT, 'helm/vault-multicast');
-export const HELM_AVAILABLE = existsSync(HELM);
-export const HELM_MISSING = `${HELM} is missing: build it with \`bash scripts/install-helm.sh\` (.ci/run does)`;
+export const HELM_AVAILABLE = existsSync(HELM) && existsSync(HELM_UNITTEST);
+export const HELM_MISSING = `${HELM} or ${HELM_UNITTEST} is missing: build them with \`bash scripts/install-helm.sh\` (.ci/run does)`;
 
 // A helm built by `go install` carries no ldflags and assumes Kubernetes v1.20, below the chart's kubeVersion.
 export const KUBE_VERSION = '1.30.0';
