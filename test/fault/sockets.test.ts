@@ -90,10 +90,9 @@ describe.skipIf(!IN_TEST_NETNS)('memberships beyond the kernel limit', () => {
     expect(l.isRunning()).toBe(true);
   });
 
-  // BUG (src/listener.ts, join()): with more interfaces than igmp_max_memberships, every reconcile pass gets
-  // ENOBUFS again, sets `replace`, and closes and re-creates the socket — dropping the 20 working memberships
-  // and whatever arrives meanwhile, every reconcileInterval, forever. Remove `.fails` once it is fixed.
-  it.fails('keeps one socket across reconcile passes instead of re-creating it for refused joins', async () => {
+  // Found by this test: the listener used to re-create its socket on every pass that met ENOBUFS again,
+  // dropping the working memberships each time (fixed in src/listener.ts).
+  it('keeps one socket across reconcile passes instead of re-creating it for refused joins', async () => {
     const port = await freeUdpPort();
     await overfullListener(port, []);
     const inodes = new Set<number>();
