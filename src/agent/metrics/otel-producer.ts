@@ -72,7 +72,8 @@ export class AgentMetricProducer implements MetricProducer {
 
   constructor(state: AgentState, opts: ProducerOptions = {}) {
     this.#state = state;
-    this.#yieldEvery = Math.max(1, opts.yieldEvery ?? 2000);
+    // Each service becomes five data points with attribute objects: give way every 500 services.
+    this.#yieldEvery = Math.max(1, opts.yieldEvery ?? 500);
   }
 
   async collect(): Promise<CollectionResult> {
