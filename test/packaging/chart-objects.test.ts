@@ -3,6 +3,10 @@
  * (kubernetes-models) and the prometheus-operator CRD schemas (@kubernetes-models/prometheus-operator), by
  * constructing it with its model class and calling validate().
  */
+
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PodMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor';
 import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
@@ -13,7 +17,11 @@ import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { HELM_AVAILABLE, HELM_MISSING, type K8sObject, render, SCENARIOS, scenarioFile } from './helm.js';
+import { runCollect } from './process.js';
+
+const PROMTOOL = '/usr/bin/promtool';
 
 if (!HELM_AVAILABLE) console.warn(`skipping the chart schema tests: ${HELM_MISSING}`);
 
@@ -61,6 +69,25 @@ describe.skipIf(!HELM_AVAILABLE)(
         ['ConfigMap', 'DaemonSet', 'PrometheusRule', 'Service', 'ServiceAccount', 'ServiceMonitor'].sort(),
       );
       for (const o of objects) expect(() => validate(o), `${o.kind}/${o.metadata.name}`).not.toThrow();
+    });
+
+    // The operator hands spec.groups to Prometheus as a rules file: promtool must accept it as one, with the
+    // chart's changes (labels added, alerts left out) applied.
+    it.skipIf(!existsSync(PROMTOOL))('renders alert rules promtool accepts', async () => {
+      const objects = await render([scenarioFile('monitoring')]);
+      const rule = objects.find((o) => o.kind === 'PrometheusRule') as K8sObject & {
+        spec: { groups: unknown[] };
+      };
+      const dir = mkdtempSync(join(tmpdir(), 'vm-rules-'));
+      try {
+        const file = join(dir, 'rules.yaml');
+        writeFileSync(file, stringify({ groups: rule.spec.groups }));
+        const res = await runCollect(PROMTOOL, ['check', 'rules', file]);
+        expect(res.out).toMatch(/SUCCESS: \d+ rules found/);
+        expect(res.code).toBe(0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     // The validators are live: the same DaemonSet with a port written as text, or a ServiceMonitor with an
