@@ -14,12 +14,13 @@ export function nodeArgs(script: string, args: unknown[]): string[] {
 
 /**
  * Sends `count` announcements of `type` to `group`:`port` through 127.0.0.1, then exits. With `distinct`
- * services every announcement is a new service (its own address); otherwise they cycle over three.
+ * services every announcement is a new service (its own address); otherwise they cycle over three. With
+ * `pauseMs`, it sleeps that long after every 10 datagrams.
  */
 export const SENDER = `
 import dgram from 'node:dgram';
 const { encodeAnnouncement } = await import(@LIB@);
-const [group, port, count, type, distinct] = JSON.parse(process.argv[1]);
+const [group, port, count, type, distinct, pauseMs] = JSON.parse(process.argv[1]);
 const s = dgram.createSocket({ type: 'udp4' });
 await new Promise((r) => s.bind(0, '127.0.0.1', r));
 s.setMulticastInterface('127.0.0.1');
@@ -28,6 +29,7 @@ for (let i = 0; i < count; i++) {
   const k = distinct ? i : i % 3;
   const bytes = encodeAnnouncement({ type, name: type + '-' + k, addr: '127.0.0.1:' + (7000 + k) }, { seq: i });
   await new Promise((res, rej) => s.send(bytes, port, group, (e) => (e ? rej(e) : res())));
+  if (pauseMs && i % 10 === 9) await new Promise((r) => setTimeout(r, pauseMs));
 }
 s.close();
 `;
