@@ -168,6 +168,21 @@ describe.skipIf(!NETNS_AVAILABLE)('send failures in a namespace of their own', (
   });
 });
 
+/** A listener on host b and a publisher on host a, both on lan0, announcing every 100 ms. */
+async function probePair(lan: Lan, group: string, port: number) {
+  const [a, b] = lan.hosts as [NonNullable<Lan['hosts'][0]>, NonNullable<Lan['hosts'][0]>];
+  const listenOpts = { group, port, interfaces: 'lan0', reconcileInterval: 500 };
+  const listener = new Probe(b.spawn(process.execPath, [PROBE, 'listen', JSON.stringify(listenOpts)]));
+  cleanups.push(() => listener.stop());
+  await listener.started();
+  const message = { type: 'pair', addr: `${a.ipv4}:1` };
+  const pubOpts = { group, port, interfaces: 'lan0', interval: 0.1, message };
+  const pub = new Probe(a.spawn(process.execPath, [PROBE, 'publish', JSON.stringify(pubOpts)]));
+  cleanups.push(() => pub.stop());
+  await pub.started();
+  return { a, b, listener, pub };
+}
+
 describe.skipIf(!NETNS_AVAILABLE)('interfaces going down and addresses changing, on a LAN', () => {
   let lan: Lan | undefined;
   afterEach(async () => {
@@ -177,29 +192,8 @@ describe.skipIf(!NETNS_AVAILABLE)('interfaces going down and addresses changing,
 
   it('a publisher whose interface goes down counts the failures and resumes when it comes back', async () => {
     lan = await createLan({ hosts: 2 });
-    const [a, b] = lan.hosts as [NonNullable<Lan['hosts'][0]>, NonNullable<Lan['hosts'][0]>];
     const port = 43_000 + Math.floor(Math.random() * 1000);
-    const group = '239.72.0.4';
-    const listener = new Probe(
-      b.spawn(process.execPath, [PROBE, 'listen', JSON.stringify({ group, port, interfaces: 'lan0' })]),
-    );
-    cleanups.push(() => listener.stop());
-    await listener.started();
-    const pub = new Probe(
-      a.spawn(process.execPath, [
-        PROBE,
-        'publish',
-        JSON.stringify({
-          group,
-          port,
-          interfaces: 'lan0',
-          interval: 0.1,
-          message: { type: 'd', addr: `${a.ipv4}:1` },
-        }),
-      ]),
-    );
-    cleanups.push(() => pub.stop());
-    await pub.started();
+    const { a, listener, pub } = await probePair(lan, '239.72.0.4', port);
     await waitFor(() => listener.events.some((e) => e.event === 'up'), 'the service on b', 5_000);
     await a.run('ip', ['link', 'set', 'lan0', 'down']);
     await waitFor(
@@ -220,33 +214,8 @@ describe.skipIf(!NETNS_AVAILABLE)('interfaces going down and addresses changing,
 
   it('listener and publisher named by interface follow an address change without a restart', async () => {
     lan = await createLan({ hosts: 2 });
-    const [a, b] = lan.hosts as [NonNullable<Lan['hosts'][0]>, NonNullable<Lan['hosts'][0]>];
     const port = 44_000 + Math.floor(Math.random() * 1000);
-    const group = '239.72.0.5';
-    const listener = new Probe(
-      b.spawn(process.execPath, [
-        PROBE,
-        'listen',
-        JSON.stringify({ group, port, interfaces: 'lan0', reconcileInterval: 500 }),
-      ]),
-    );
-    cleanups.push(() => listener.stop());
-    await listener.started();
-    const pub = new Probe(
-      a.spawn(process.execPath, [
-        PROBE,
-        'publish',
-        JSON.stringify({
-          group,
-          port,
-          interfaces: 'lan0',
-          interval: 0.1,
-          message: { type: 'm', addr: `${a.ipv4}:1` },
-        }),
-      ]),
-    );
-    cleanups.push(() => pub.stop());
-    await pub.started();
+    const { a, b, listener, pub } = await probePair(lan, '239.72.0.5', port);
     await waitFor(
       () => listener.events.some((e) => e.event === 'message' && e.source === a.ipv4),
       'the first address',
