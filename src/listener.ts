@@ -14,7 +14,7 @@ import {
   DEFAULT_TIMEOUT,
   SERVICE_TIMEOUT_SECONDS,
 } from './constants.js';
-import { type DropReason, emptyDropCounts } from './drop-reasons.js';
+import { DROP_REASONS, type DropReason, emptyDropCounts } from './drop-reasons.js';
 import { errorCode } from './errors.js';
 import { Backoff } from './net/backoff.js';
 import './net/dispose.js';
@@ -134,19 +134,9 @@ const SWEEP_INTERVAL_MS = 1000;
 /**
  * What the original counted in `errors` besides socket and callback failures: datagrams it could not decode.
  * Admission drops (rate limits, duplicates, signatures) and registry refusals are policy, not errors; they are
- * in `dropped` by reason.
+ * in `dropped` by reason. The decoding reasons come first in DROP_REASONS, up to the admission ones.
  */
-const DECODE_ERRORS: readonly DropReason[] = [
-  'empty',
-  'oversize',
-  'not_utf8',
-  'not_json',
-  'too_deep',
-  'not_object',
-  'missing_type',
-  'missing_addr',
-  'bad_value',
-];
+const DECODE_ERRORS: readonly DropReason[] = DROP_REASONS.slice(0, DROP_REASONS.indexOf('source_denied'));
 
 interface Baseline {
   packetsReceived: number;

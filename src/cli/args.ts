@@ -1,4 +1,6 @@
 /** Option parsing helpers shared by the CLI's subcommands (which call node:util parseArgs): checked numbers. */
+import { DEFAULT_MULTICAST_GROUP, DEFAULT_PORT } from '../constants.js';
+
 /** Bad usage: the message is printed with the subcommand's usage, and the exit code is 2. */
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -81,6 +83,13 @@ export function printable(text: string): string {
     return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
   });
 }
+
+/** Help lines for ENDPOINT_OPTIONS, aligned with the subcommands' own (descriptions from column 23). */
+export const ENDPOINT_USAGE = `  --group G            multicast group, IPv4 or IPv6 (default ${DEFAULT_MULTICAST_GROUP})
+  --port P             UDP port (default ${DEFAULT_PORT})
+  --interface IF       interface name or address; repeat or comma-separate for several, 'all' for every one
+                       (default: the kernel's choice)
+`;
 
 /** Options both `publish` and `browse` take, for node:util parseArgs. */
 export const ENDPOINT_OPTIONS = {

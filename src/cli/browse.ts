@@ -9,6 +9,7 @@ import type { ServiceRecord } from '../types.js';
 import {
   asUsage,
   ENDPOINT_OPTIONS,
+  ENDPOINT_USAGE,
   EXIT_FAILURE,
   EXIT_OK,
   interfaceOption,
@@ -18,11 +19,7 @@ import {
 
 export const BROWSE_USAGE = `usage: vault-multicast browse [options]
 
-  --group G            multicast group, IPv4 or IPv6 (default ${DEFAULT_MULTICAST_GROUP})
-  --port P             UDP port (default ${DEFAULT_PORT})
-  --interface IF       interface name or address; repeat or comma-separate for several, 'all' for every one
-                       (default: the kernel's choice)
-  --type T             show only services whose type contains T
+${ENDPOINT_USAGE}  --type T             show only services whose type contains T
   --json               one JSON line per up/update/down event instead of a table
   --timeout S          exit after S seconds (default: run until SIGINT/SIGTERM)
   --service-timeout S  seconds without an announcement before a service is down (default ${SERVICE_TIMEOUT_SECONDS})

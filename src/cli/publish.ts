@@ -2,7 +2,6 @@
  * `vault-multicast publish`: announce one message on a group, like the original's publisher, until
  * interrupted or `--count` announcements have been sent; stopping sends a goodbye.
  */
-
 import { parseArgs } from 'node:util';
 import {
   DEFAULT_MESSAGE,
@@ -12,23 +11,27 @@ import {
   DEFAULT_TTL,
 } from '../constants.js';
 import { VaultMultiPublisher } from '../publisher.js';
-import { asUsage, ENDPOINT_OPTIONS, EXIT_FAILURE, EXIT_OK, interfaceOption, numberOption } from './args.js';
+import {
+  asUsage,
+  ENDPOINT_OPTIONS,
+  ENDPOINT_USAGE,
+  EXIT_FAILURE,
+  EXIT_OK,
+  interfaceOption,
+  numberOption,
+} from './args.js';
 
 export const PUBLISH_USAGE = `usage: vault-multicast publish [options]
 
-  --group G          multicast group, IPv4 or IPv6 (default ${DEFAULT_MULTICAST_GROUP})
-  --port P           UDP port (default ${DEFAULT_PORT})
-  --interface IF     interface name or address; repeat or comma-separate for several, 'all' for every one
-                     (default: the kernel's choice)
-  --ttl N            multicast TTL / hop limit (default ${DEFAULT_TTL})
-  --interval S       seconds between announcements, jittered ±10 % (default ${DEFAULT_TIMEOUT})
-  --message JSON     the announcement, e.g. '{"type":"vault","name":"n1","addr":"192.0.2.10:8200"}'
-                     (default '${DEFAULT_MESSAGE}', sent as is)
-  --count N          stop after N announcements (default: run until SIGINT/SIGTERM)
-  --announce-ttl S   seconds listeners keep the service without a new announcement (the ttl extension)
-  --no-goodbye       do not send a goodbye when stopping
-  --no-loopback      do not deliver the announcements to listeners on this host
-  --quiet            print nothing per announcement
+${ENDPOINT_USAGE}  --ttl N              multicast TTL / hop limit (default ${DEFAULT_TTL})
+  --interval S         seconds between announcements, jittered ±10 % (default ${DEFAULT_TIMEOUT})
+  --message JSON       the announcement, e.g. '{"type":"vault","name":"n1","addr":"192.0.2.10:8200"}'
+                       (default '${DEFAULT_MESSAGE}', sent as is)
+  --count N            stop after N announcements (default: run until SIGINT/SIGTERM)
+  --announce-ttl S     seconds listeners keep the service without a new announcement (the ttl extension)
+  --no-goodbye         do not send a goodbye when stopping
+  --no-loopback        do not deliver the announcements to listeners on this host
+  --quiet              print nothing per announcement
 `;
 
 export async function runPublish(argv: string[]): Promise<number> {
