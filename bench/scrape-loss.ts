@@ -4,31 +4,27 @@
  * another process. Must run inside a network namespace (scrape.bench.ts starts it through
  * scripts/in-netns.sh); it refuses to run outside one.
  *
- *   node dist/bench/scrape-loss.js orchestrate <mode> <seconds>    mode: none | ours | naive
+ *   node dist/bench/scrape-loss.js orchestrate <mode> <seconds> [rate]    mode: none | ours | naive
  *
- * Roles (the same file, selected by argv[2]): `orchestrate` starts a `receive` child and a `send` child and
- * scrapes; `receive` runs the listener and the HTTP endpoint; `send` paces datagrams.
+ * Roles (the same file, selected by argv[2]): `orchestrate` starts a `receive` child and the ingest
+ * benchmark's paced sender (bench/ingest/sender.py, UDP segmentation offload, so the sender is never the
+ * bottleneck), and scrapes; `receive` runs the listener and the HTTP endpoint. As in the ingest benchmark, the
+ * receiver and the sender each run in a session of their own with the top autogroup weight, pinned to CPU 0
+ * and CPU 1, so other sessions on a shared machine do not decide the result.
  */
-import { fork } from 'node:child_process';
-import dgram from 'node:dgram';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { createMetricsHandler } from '../src/agent/metrics/prometheus.js';
 import { VaultMultiListener } from '../src/listener.js';
 import { KernelDropCounter } from '../src/net/proc-udp.js';
-import {
-  agentState,
-  benchListenerConfig,
-  GROUP,
-  naivePromClient,
-  serviceAnnouncement,
-} from './scrape-fixture.js';
+import { agentState, benchListenerConfig, GROUP, naivePromClient } from './scrape-fixture.js';
 
 const SERVICES = 10_000;
-const RATE = 100_000;
-const TICK_MS = 5;
 const PORT = 5099;
 
 interface ReceiverReport {
@@ -95,40 +91,6 @@ async function receive(mode: string): Promise<void> {
   });
 }
 
-async function sendLoad(seconds: number): Promise<void> {
-  const socket = dgram.createSocket({ type: 'udp4', reuseAddr: true });
-  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
-  socket.setMulticastInterface('127.0.0.1');
-  socket.setMulticastLoopback(true);
-  const payloads = Array.from({ length: SERVICES }, (_, i) => serviceAnnouncement(i, 1));
-  const perTick = (RATE * TICK_MS) / 1000;
-  const total = RATE * seconds;
-  let queued = 0;
-  let sent = 0;
-  let errors = 0;
-  const t0 = performance.now();
-  await new Promise<void>((resolve) => {
-    const tick = () => {
-      // Catch up to the schedule: the pace is set by the clock, not by how often the timer fires.
-      const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * RATE) + perTick);
-      while (queued < due) {
-        const p = payloads[queued % SERVICES] as Buffer;
-        queued++;
-        socket.send(p, PORT, GROUP, (err) => {
-          if (err) errors++;
-          else sent++;
-          if (sent + errors === total) resolve();
-        });
-      }
-      if (queued < total) setTimeout(tick, TICK_MS);
-    };
-    tick();
-  });
-  const seconds_ = (performance.now() - t0) / 1000;
-  socket.close();
-  send({ sent, errors, rate: sent / seconds_ });
-}
-
 interface Outcome extends ReceiverReport {
   mode: string;
   sent: number;
@@ -136,20 +98,64 @@ interface Outcome extends ReceiverReport {
   sendRate: number;
 }
 
-async function orchestrate(mode: string, seconds: number): Promise<void> {
+/** Own session (hence autogroup) with the top weight; nice alone does not rank across sessions. */
+function prioritise(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    writeFileSync(`/proc/${child.pid}/autogroup`, '-20');
+  } catch {
+    // No autogroups here: the plain nice of the command line still applies.
+  }
+}
+
+async function orchestrate(mode: string, seconds: number, rate: number): Promise<void> {
   if (!process.env.VM_TEST_NETNS)
     throw new Error('scrape-loss must run inside a throwaway namespace (scripts/in-netns.sh)');
   const self = fileURLToPath(import.meta.url);
-  const receiver = fork(self, ['receive', mode], { stdio: 'inherit' });
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const pinned = (cpu: number) => (cpus().length > 1 ? ['taskset', '-c', String(cpu)] : []);
+  const receiver = spawn('nice', ['-n', '-20', ...pinned(0), process.execPath, self, 'receive', mode], {
+    detached: true,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  prioritise(receiver);
   const port = await new Promise<number>((resolve) =>
     receiver.once('message', (m: { ready: number }) => resolve(m.ready)),
   );
-  const sender = fork(self, ['send', String(seconds)], { stdio: 'inherit' });
-  const senderDone = new Promise<{ sent: number; errors: number; rate: number }>((resolve) =>
-    sender.once('message', (m: { sent: number; errors: number; rate: number }) => resolve(m)),
+  const sender = spawn(
+    'nice',
+    [
+      '-n',
+      '-20',
+      ...pinned(1),
+      'python3',
+      'bench/ingest/sender.py',
+      ...['--group', GROUP, '--port', String(PORT), '--rate', String(rate)],
+      ...[
+        '--count',
+        String(rate * seconds),
+        '--services',
+        String(SERVICES),
+        '--max-seconds',
+        String(seconds * 3),
+      ],
+    ],
+    { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  prioritise(sender);
+  let senderOut = '';
+  sender.stdout?.on('data', (c: Buffer) => {
+    senderOut += c.toString('utf8');
+  });
+  const senderDone = new Promise<{ sent: number; seconds: number; rate: number }>((resolve, reject) =>
+    sender.once('exit', (code) =>
+      code === 0
+        ? resolve(JSON.parse(senderOut.trim().split('\n').at(-1) ?? '{}'))
+        : reject(new Error(`sender exit ${code}`)),
+    ),
   );
   let finished = false;
-  void senderDone.then(() => {
+  void senderDone.finally(() => {
     finished = true;
   });
   // Prometheus scraping every second, one scrape at a time.
@@ -168,12 +174,11 @@ async function orchestrate(mode: string, seconds: number): Promise<void> {
   const report = await new Promise<ReceiverReport>((resolve) =>
     receiver.once('message', (m: { report: ReceiverReport }) => resolve(m.report)),
   );
-  const outcome: Outcome = { mode, sent: load.sent, sendErrors: load.errors, sendRate: load.rate, ...report };
+  const outcome: Outcome = { mode, sent: load.sent, sendErrors: 0, sendRate: load.rate, ...report };
   process.stdout.write(`${JSON.stringify(outcome)}\n`);
 }
 
-const [role = '', a = '', b = ''] = process.argv.slice(2);
+const [role = '', a = '', b = '', c = ''] = process.argv.slice(2);
 if (role === 'receive') await receive(a);
-else if (role === 'send') await sendLoad(Number(a));
-else if (role === 'orchestrate') await orchestrate(a, Number(b) || 5);
-else throw new Error('usage: scrape-loss.js orchestrate <none|ours|naive> <seconds>');
+else if (role === 'orchestrate') await orchestrate(a, Number(b) || 5, Number(c) || 100_000);
+else throw new Error('usage: scrape-loss.js orchestrate <none|ours|naive> <seconds> [rate]');

@@ -171,57 +171,61 @@ async function main(): Promise<void> {
  */
 function lossUnderScrapes(verdicts: string[]): void {
   const seconds = Number(process.env.VM_BENCH_LOSS_SECONDS ?? 5);
-  console.log(
-    `# packet loss: 100,000 announcements/s for ${seconds} s, 10,000 services, /metrics fetched every 1 s`,
-  );
   if (typeof process.getuid !== 'function' || process.getuid() !== 0 || seconds <= 0) {
-    console.log('  skipped: needs root for a network namespace (or VM_BENCH_LOSS_SECONDS=0)');
+    console.log('# packet loss: skipped (needs root for a network namespace, or VM_BENCH_LOSS_SECONDS=0)');
     return;
   }
   const root = fileURLToPath(new URL('../../', import.meta.url));
-  console.log(row(['scrapes', 'send rate/s', 'received', 'kernel drops', 'lost', 'scrape median']));
-  for (const mode of ['none', 'ours', 'naive']) {
-    let out: string;
-    try {
-      out = execFileSync(
-        'bash',
-        [
-          'scripts/in-netns.sh',
-          process.execPath,
-          'dist/bench/scrape-loss.js',
-          'orchestrate',
-          mode,
-          String(seconds),
-        ],
-        { cwd: root, encoding: 'utf8', timeout: 180_000, stdio: ['ignore', 'pipe', 'inherit'] },
+  // The target rate, and a rate this machine's receive path sustains without scrapes, where any loss is the
+  // scrapes' doing.
+  const rates = [100_000, Number(process.env.VM_BENCH_LOSS_LOW_RATE ?? 30_000)];
+  for (const rate of rates) {
+    console.log(`# packet loss: ${rate}/s for ${seconds} s, 10,000 services, /metrics fetched every 1 s`);
+    console.log(row(['scrapes', 'send rate/s', 'received', 'kernel drops', 'lost', 'scrape median']));
+    for (const mode of ['none', 'ours', 'naive']) {
+      let out: string;
+      try {
+        out = execFileSync(
+          'bash',
+          [
+            'scripts/in-netns.sh',
+            process.execPath,
+            'dist/bench/scrape-loss.js',
+            'orchestrate',
+            mode,
+            String(seconds),
+            String(rate),
+          ],
+          { cwd: root, encoding: 'utf8', timeout: 180_000, stdio: ['ignore', 'pipe', 'inherit'] },
+        );
+      } catch (err) {
+        console.log(`  ${mode}: failed: ${(err as Error).message.split('\n')[0]}`);
+        continue;
+      }
+      const r = JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as {
+        sent: number;
+        sendRate: number;
+        received: number;
+        kernelDrops?: number;
+        scrapeMsMedian: number;
+      };
+      const lost = r.sent - r.received;
+      const label = { none: 'none', ours: 'this project', naive: 'naive prom-client' }[mode] ?? mode;
+      console.log(
+        row([
+          label,
+          Math.round(r.sendRate),
+          r.received,
+          r.kernelDrops ?? '-',
+          `${((lost / r.sent) * 100).toFixed(2)} %`,
+          mode === 'none' ? '-' : ms(r.scrapeMsMedian),
+        ]),
       );
-    } catch (err) {
-      console.log(`  ${mode}: failed: ${(err as Error).message.split('\n')[0]}`);
-      continue;
-    }
-    const r = JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as {
-      sent: number;
-      sendRate: number;
-      received: number;
-      kernelDrops?: number;
-      scrapeMsMedian: number;
-    };
-    const lost = r.sent - r.received;
-    const label = { none: 'none', ours: 'this project', naive: 'naive prom-client' }[mode] ?? mode;
-    console.log(
-      row([
-        label,
-        Math.round(r.sendRate),
-        r.received,
-        r.kernelDrops ?? '-',
-        `${((lost / r.sent) * 100).toFixed(2)} %`,
-        mode === 'none' ? '-' : ms(r.scrapeMsMedian),
-      ]),
-    );
-    if (mode === 'ours') {
-      verdicts.push(
-        `loss with scrapes ${((lost / r.sent) * 100).toFixed(2)} % at ${Math.round(r.sendRate)}/s achieved (target 0 at 100,000/s): ${lost === 0 && r.sendRate >= 95_000 ? 'PASS' : 'FAIL'}`,
-      );
+      if (mode === 'ours' && rate === 100_000) {
+        verdicts.push(
+          `loss with scrapes ${((lost / r.sent) * 100).toFixed(2)} % at ${Math.round(r.sendRate)}/s (target 0 at 100,000/s): ${lost === 0 && r.sendRate >= 95_000 ? 'PASS' : 'FAIL'}`,
+        );
+      }
     }
   }
 }
