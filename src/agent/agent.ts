@@ -193,13 +193,22 @@ export class Agent implements AgentState {
         'http listening',
       );
     }
-    if (this.stopRequested()) return;
+    // A stop that gave up waiting for this start has already cleaned up: close what was opened since.
+    if (this.stopRequested()) {
+      await this.httpServer?.close();
+      return;
+    }
     await Promise.all([
       ...config.listeners.map((l) => this.startListener(l, config)),
       ...config.publishers.map((p) => this.startPublisher(p, config)),
     ]);
     if (this.stopRequested()) return;
-    this.otlp = await this.startOtlp(config);
+    const otlp = await this.startOtlp(config);
+    if (this.stopRequested()) {
+      await otlp?.shutdown().catch(() => undefined);
+      return;
+    }
+    this.otlp = otlp;
     this.reload.lastSuccess = true;
     this.reload.lastSuccessWallMs = Date.now();
     this.phaseValue = 'running';
