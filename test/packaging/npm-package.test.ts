@@ -1,8 +1,8 @@
 /**
  * The npm package as users get it: `npm pack` holds only the built library, its type declarations, the web
  * page, the default and example configs, README, LICENSE and CHANGELOG; installed from the tarball into an
- * empty project it imports from ESM, type-checks from TypeScript with the project's tsc, and its
- * `vault-multicast` bin runs.
+ * empty project (with the dependency versions of the project's lock) it imports from ESM, type-checks from
+ * TypeScript with the project's tsc, and its `vault-multicast` bin runs.
  */
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -37,25 +37,39 @@ beforeAll(async () => {
   if (!info) throw new Error('npm pack printed no package');
   files = info.files.map((f) => f.path).sort();
 
-  writeFileSync(join(work, 'package.json'), '{}');
+  // An empty project that depends on the tarball, locked to the dependency versions the project's own lock
+  // pins (its production subset): the install is then deterministic and served offline by the npm cache,
+  // where a fresh resolution would want whatever was published since.
   await runCollect('mkdir', ['-p', consumer]);
-  writeFileSync(
-    join(consumer, 'package.json'),
-    JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }),
-  );
-  const installed = await runCollect(
-    'npm',
-    ['install', '--no-save', '--prefer-offline', join(work, info.filename)],
-    {
-      cwd: consumer,
-      env,
-      timeoutMs: 240_000,
+  const spec = `file:../${info.filename}`;
+  const lock = JSON.parse(readFileSync(resolve(ROOT, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { dev?: boolean; devOptional?: boolean }>;
+  };
+  const manifest = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as Record<string, unknown>;
+  const root = { name: 'consumer', version: '1.0.0', dependencies: { [pkg.name]: spec } };
+  const packages: Record<string, unknown> = {
+    '': root,
+    [`node_modules/${pkg.name}`]: {
+      version: pkg.version,
+      resolved: spec,
+      license: manifest.license,
+      dependencies: manifest.dependencies,
+      bin: manifest.bin,
+      engines: manifest.engines,
     },
+  };
+  for (const [path, entry] of Object.entries(lock.packages)) {
+    if (path.startsWith('node_modules/') && !entry.dev && !entry.devOptional) packages[path] = entry;
+  }
+  writeFileSync(join(consumer, 'package.json'), JSON.stringify({ ...root, private: true, type: 'module' }));
+  writeFileSync(
+    join(consumer, 'package-lock.json'),
+    JSON.stringify({ ...root, lockfileVersion: 3, requires: true, packages }),
   );
+  const installed = await runCollect('npm', ['ci'], { cwd: consumer, env, timeoutMs: 240_000 });
   if (installed.code !== 0) {
-    throw new Error(
-      `npm install of the tarball failed:\n${installed.out}${installed.out.includes('ENOTCACHED') ? NOT_CACHED_HINT : ''}`,
-    );
+    const hint = installed.out.includes('ENOTCACHED') ? NOT_CACHED_HINT : '';
+    throw new Error(`npm ci of the tarball failed:\n${installed.out}${hint}`);
   }
 }, 300_000);
 
