@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/clock.js';
 import {
@@ -205,5 +206,27 @@ describe('signed announcements', () => {
       expect(g.replayCache.size).toBeLessThanOrEqual(100);
     }
     expect(g.replayCache.evictions).toBe(900);
+  });
+
+  it('accepts every signed JSON object once, and no single-byte change of one (property, 3,000 cases)', () => {
+    const clock = fakeClock();
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 6 }),
+        fc.nat(),
+        fc.integer({ min: 0, max: 255 }),
+        (obj, at, byte) => {
+          const signed = signAnnouncement(body(obj), { id: 'a', key: KEY_A }, GROUP, PORT, clock.wall);
+          expect(JSON.parse(signed.toString())).toMatchObject({ sig: expect.stringMatching(/^v1\.a\./) });
+          const mutated = Buffer.from(signed);
+          mutated[at % mutated.length] = byte;
+          const g = guard('required', clock);
+          if (!mutated.equals(signed)) expect(g.check(mutated, SRC, clock.mono)).toBeDefined();
+          expect(g.check(signed, SRC, clock.mono)).toBeUndefined();
+          expect(g.check(signed, SRC, clock.mono)).toBe('replayed');
+        },
+      ),
+      { numRuns: 3_000 },
+    );
   });
 });
