@@ -255,7 +255,8 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
 
   /** Sends the message once now on every interface; resolves when every send has completed or failed. */
   announce(): Promise<void> {
-    const bytes = this.encode(this.currentMessage, this.isObjectMessage, { seq: this.seq });
+    const bytes = this.tryEncode(false);
+    if (bytes === undefined) return Promise.resolve();
     const seq = this.seq;
     this.seq += 1;
     const before = this.stats.packetsSent;
@@ -281,9 +282,9 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
       timer = setTimeout(r, Math.max(0, timeout * 1000));
     });
     if (wasRunning && this.goodbyeOnStop && this.isObjectMessage) {
-      const bytes = this.encode(this.currentMessage, true, { seq: this.seq, goodbye: true });
+      const bytes = this.tryEncode(true);
       this.seq += 1;
-      await Promise.race([this.sendAll(bytes), deadline]);
+      if (bytes !== undefined) await Promise.race([this.sendAll(bytes), deadline]);
     }
     await Promise.race([this.closeAll(), deadline]);
     if (timer) clearTimeout(timer);
@@ -353,6 +354,29 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
     let n = this.socketProblems;
     for (const v of Object.values(this.stats.sendErrors)) n += v;
     return n;
+  }
+
+  /**
+   * The datagram for the current message, or undefined when it cannot be built (a signer that throws):
+   * counted and reported, never thrown into a timer.
+   */
+  private tryEncode(goodbye: boolean): Buffer | undefined {
+    try {
+      return this.encode(this.currentMessage, goodbye || this.isObjectMessage, {
+        seq: this.seq,
+        ...(goodbye ? { goodbye: true } : {}),
+      });
+    } catch (err) {
+      this.stats.sendErrors.EENCODE = (this.stats.sendErrors.EENCODE ?? 0) + 1;
+      this.safeEmit('socketError', {
+        operation: 'send',
+        code: 'EENCODE',
+        message: `cannot build the announcement: ${errorMessage(err)}`,
+        interface: undefined,
+        retryInMs: undefined,
+      });
+      return undefined;
+    }
   }
 
   /** Extensions go only into JSON-object messages; any other string is sent as is, like the original. */

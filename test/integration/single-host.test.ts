@@ -296,4 +296,36 @@ describe.skipIf(!IN_TEST_NETNS)('one host', () => {
     const burst = times.filter((t) => t >= stallEnd).length;
     expect(burst).toBeLessThanOrEqual(1);
   });
+
+  it('a signer that throws is counted and reported on every announcement, never thrown into a timer', async () => {
+    let fail = false;
+    const signer = {
+      sign(bytes: Buffer): Buffer {
+        if (fail) throw new Error('key store offline');
+        return bytes;
+      },
+    };
+    const p = publisher({
+      group: '239.20.0.12',
+      port: await freeUdpPort(),
+      interval: 0.05,
+      signer,
+      message: { type: 's', addr: '192.0.2.12:1' },
+    });
+    const problems: SocketProblem[] = [];
+    p.on('socketError', (e) => problems.push(e));
+    await p.start();
+    await waitFor(() => p.stats.packetsSent > 0, 'a signed send', 5000);
+    fail = true;
+    await waitFor(() => (p.stats.sendErrors.EENCODE ?? 0) >= 3, 'three failed announcements', 5000);
+    expect(p.isRunning()).toBe(true);
+    expect(problems[0]).toMatchObject({
+      operation: 'send',
+      code: 'EENCODE',
+      message: expect.stringMatching(/key store offline/),
+    });
+    fail = false;
+    const sent = p.stats.packetsSent;
+    await waitFor(() => p.stats.packetsSent > sent, 'sending to resume', 5000);
+  });
 });
