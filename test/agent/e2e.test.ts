@@ -227,7 +227,7 @@ describe.skipIf(!NETNS_AVAILABLE)('agent signals', () => {
     ],
   };
 
-  test('SIGTERM during start-up exits 0', async () => {
+  test('SIGTERM during start-up exits 0', { timeout: 60_000 }, async () => {
     // An OTLP export makes start-up load the OpenTelemetry SDK after the HTTP server is up: a window of a few
     // hundred milliseconds between the first log line and readiness, where the signal lands. (Nothing listens
     // on the discard port; the final export fails fast.)
@@ -237,7 +237,20 @@ describe.skipIf(!NETNS_AVAILABLE)('agent signals', () => {
     };
     const agent = await spawnAgent(withOtlp, { host, waitReady: false });
     try {
-      await waitFor(() => agent.logs().includes('"msg":"http listening"'), 'first log line', 10_000);
+      let exitedEarly = false;
+      void agent.exited().then(() => {
+        exitedEarly = true;
+      });
+      await waitFor(
+        () => {
+          if (exitedEarly) throw new Error(`agent exited during start-up:\n${agent.logs()}`);
+          return agent.logs().includes('"msg":"http listening"');
+        },
+        'first log line',
+        30_000,
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}\n${agent.logs()}`);
+      });
       agent.child.kill('SIGTERM');
       expect(await agent.exited()).toEqual({ code: 0, signal: null });
       expect(agent.logs()).toContain('"msg":"agent stopped"');

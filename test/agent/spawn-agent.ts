@@ -205,7 +205,7 @@ export async function spawnAgent(
     return fetchUnix(socketPath, path, init);
   };
 
-  const waitReady = async (timeoutMs = opts.readyTimeoutMs ?? 15_000) => {
+  const waitReady = async (timeoutMs = opts.readyTimeoutMs ?? 30_000) => {
     const deadline = Date.now() + timeoutMs;
     let last = 'no answer';
     while (Date.now() < deadline) {
