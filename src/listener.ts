@@ -387,7 +387,15 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
       return;
     }
     const announcement = result.announcement;
-    const outcome = this.registry.observe(announcement, rinfo.address, nowMono);
+    let outcome: ReturnType<ServiceRegistry['observe']>;
+    try {
+      outcome = this.registry.observe(announcement, rinfo.address, nowMono);
+    } catch {
+      // A handler on the registry's own events threw after the registry took the announcement: count it
+      // like any handler error; letting it unwind would end the process from a socket callback.
+      stats.callbackErrors++;
+      outcome = 'accepted';
+    }
     if (outcome !== 'accepted') {
       this.drop(outcome, rinfo.address, announcement.type);
       return;

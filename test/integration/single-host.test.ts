@@ -328,4 +328,22 @@ describe.skipIf(!IN_TEST_NETNS)('one host', () => {
     const sent = p.stats.packetsSent;
     await waitFor(() => p.stats.packetsSent > sent, 'sending to resume', 5000);
   });
+
+  it("a throwing handler on the listener's or the registry's events is counted, not fatal", async () => {
+    const port = await freeUdpPort();
+    const l = listener({ group: '239.20.0.13', port });
+    l.on('up', () => {
+      throw new Error('listener handler bug');
+    });
+    l.registry.on('update', () => {
+      throw new Error('registry handler bug');
+    });
+    await l.start();
+    const p = publisher({ group: '239.20.0.13', port, message: { type: 'h', addr: '192.0.2.13:1' } });
+    await p.start();
+    await waitFor(() => l.stats.accepted >= 4, 'four announcements', 5000);
+    expect(l.stats.callbackErrors).toBeGreaterThanOrEqual(4);
+    expect(l.registry.counts().up).toBe(1);
+    expect(l.isRunning()).toBe(true);
+  });
 });
