@@ -259,6 +259,16 @@ describe.skipIf(!NETNS_AVAILABLE)('agent signals', () => {
     }
   });
 
+  test('--log-level overrides the configured level', async () => {
+    const agent = await spawnAgent(
+      { ...config, log: { level: 'debug' } },
+      { host, args: ['--log-level', 'warn'] },
+    );
+    expect(await agent.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+    expect(agent.logs()).not.toContain('"level":"info"');
+    expect(agent.logs()).not.toContain('"level":"debug"');
+  });
+
   test('a second signal during shutdown exits at once with 128 + signal', async () => {
     const agent = await spawnAgent(config, { host });
     // A client stuck half-way through its request headers holds the HTTP close for 500 ms: the window in
