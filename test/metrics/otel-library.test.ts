@@ -1,10 +1,11 @@
 import type { Meter } from '@opentelemetry/api';
 import { DataPointType, MeterProvider, MetricReader, type SumMetricData } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
-import type { VaultMultiListener } from '../../src/listener.js';
-import { instrumentListener, instrumentPublisher } from '../../src/otel.js';
-import type { VaultMultiPublisher } from '../../src/publisher.js';
-import { FakeListener, FakePublisher } from './fakes.js';
+import { decodeAnnouncement, encodeAnnouncement } from '../../src/codec.js';
+import { DROP_REASONS } from '../../src/drop-reasons.js';
+import { VaultMultiListener } from '../../src/listener.js';
+import { instrumentListener } from '../../src/otel.js';
+import { VaultMultiPublisher } from '../../src/publisher.js';
 
 /** A pull reader: the test decides when the SDK collects. */
 class PullReader extends MetricReader {
@@ -40,26 +41,39 @@ function setup(): { meter: Meter; reader: PullReader; provider: MeterProvider } 
 describe('library OpenTelemetry instruments', () => {
   it('reports a listener and a publisher on the application meter with the agent names', async () => {
     const { meter, reader, provider } = setup();
-    const listener = new FakeListener();
+    // Never started: no socket is opened; the instruments read the same state a running one updates.
+    const listener = new VaultMultiListener({
+      group: '239.18.0.9',
+      port: 5555,
+      interfaces: ['127.0.0.1'],
+      meter,
+    });
+    const publisher = new VaultMultiPublisher({
+      group: '239.18.0.9',
+      port: 5555,
+      interfaces: ['127.0.0.1'],
+      meter,
+    });
+    const decoded = decodeAnnouncement(encodeAnnouncement({ type: 'T', name: 'a', addr: '10.0.0.1:1' }), {
+      maxBytes: 1400,
+    });
+    if (!decoded.ok) throw new Error(decoded.detail);
+    listener.registry.observe(decoded.announcement, '10.0.0.1');
     listener.stats.packetsReceived = 3;
     listener.stats.dropped.not_json = 2;
-    listener.registry.add({ type: 'T', addr: '10.0.0.1:1' });
-    const publisher = new FakePublisher();
     publisher.stats.packetsSent = 4;
-    publisher.stats.sendErrors = { ENETUNREACH: 1 };
-    instrumentListener(meter, listener as unknown as VaultMultiListener);
-    instrumentPublisher(meter, publisher as unknown as VaultMultiPublisher);
+    publisher.stats.sendErrors.ENETUNREACH = 1;
 
     const rows = await collect(reader);
     const one = (name: string, attrs: Record<string, unknown> = {}) =>
       rows.filter((r) => r.name === name && Object.entries(attrs).every(([k, v]) => r.attributes[k] === v));
     expect(one('vault_multicast_received_packets')).toMatchObject([
-      { type: DataPointType.SUM, value: 3, attributes: { group: '224.1.1.1', port: '5004' } },
+      { type: DataPointType.SUM, value: 3, attributes: { group: '239.18.0.9', port: '5555' } },
     ]);
     expect(one('vault_multicast_dropped_packets', { reason: 'not_json' })[0]?.value).toBe(2);
-    expect(one('vault_multicast_dropped_packets')).toHaveLength(19);
+    expect(one('vault_multicast_dropped_packets')).toHaveLength(DROP_REASONS.length);
     expect(one('vault_multicast_active_services')[0]).toMatchObject({ type: DataPointType.GAUGE, value: 1 });
-    expect(one('vault_multicast_group_membership', { interface: '127.0.0.1' })[0]?.value).toBe(1);
+    expect(one('vault_multicast_services_discovered')[0]?.value).toBe(1);
     expect(one('vault_multicast_sent_packets')[0]?.value).toBe(4);
     expect(one('vault_multicast_send_errors', { reason: 'ENETUNREACH' })[0]?.value).toBe(1);
     // No per-service instruments: they would outlive their services (opentelemetry-js#4096).
@@ -73,14 +87,15 @@ describe('library OpenTelemetry instruments', () => {
 
   it('stops reading the listener once uninstrumented', async () => {
     const { meter, reader, provider } = setup();
-    const listener = new FakeListener();
-    const stop = instrumentListener(meter, listener as unknown as VaultMultiListener);
+    const listener = new VaultMultiListener({ group: '239.18.0.9', port: 5556, interfaces: ['127.0.0.1'] });
+    const stop = instrumentListener(meter, listener);
     await collect(reader);
     let reads = 0;
+    const stats = listener.stats;
     Object.defineProperty(listener, 'stats', {
       get: () => {
         reads++;
-        return new FakeListener().stats;
+        return stats;
       },
     });
     stop();
