@@ -199,7 +199,7 @@ export async function spawnAgent(
   });
 
   const doFetch = async (path: string, init: FetchInit = {}) => {
-    if (!host || host.ifname !== 'lo') return fetchDirect(url + path, init);
+    if (host?.ifname !== 'lo') return fetchDirect(url + path, init);
     forwarder ??= startForwarder(host, socketPath, Number(new URL(url).port));
     await forwarder;
     return fetchUnix(socketPath, path, init);
