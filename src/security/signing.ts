@@ -148,6 +148,21 @@ function b64urlValue(c: number): number {
   return c === 0x2d ? 62 : 63;
 }
 
+/** Decodes the 43 base64url characters at b[at] into out (32 bytes); the characters were validated. */
+function decodeMac(b: Buffer, at: number, out: Buffer): void {
+  let acc = 0;
+  let bits = 0;
+  let o = 0;
+  for (let i = at; i < at + MAC_CHARS; i++) {
+    acc = ((acc << 6) | b64urlValue(b[i]!)) & 0xffffff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (acc >> bits) & 0xff;
+    }
+  }
+}
+
 /** Where the signature sits in a datagram. */
 interface Located {
   /** End of the body head (exclusive): the body is bytes[0, headEnd) + "}". */
@@ -202,7 +217,9 @@ export class SignatureGuard implements ReceiveGuard {
   readonly name = 'signature';
   private readonly mode: SignatureGuardOptions['mode'];
   private readonly keys: PreparedKey[];
-  private readonly header: string;
+  private readonly header: Buffer;
+  /** The MAC input is assembled here and hashed in one update: each update() is a call into C++. */
+  private scratch = Buffer.alloc(2048);
   private readonly windowMs: number;
   private readonly wallMs: () => number;
   readonly replayCache: ReplayCache;
@@ -220,7 +237,7 @@ export class SignatureGuard implements ReceiveGuard {
     }
     this.mode = opts.mode;
     this.keys = opts.keys.map((k) => ({ id: Buffer.from(k.id, 'latin1'), key: Buffer.from(k.key) }));
-    this.header = macHeader(opts.group, opts.port);
+    this.header = Buffer.from(macHeader(opts.group, opts.port), 'utf8');
     this.windowMs = opts.replayWindowMs ?? DEFAULT_REPLAY_WINDOW_MS;
     this.wallMs = opts.clock ? () => opts.clock!.wallMs() : Date.now;
     this.replayCache = new ReplayCache(opts.replayCacheEntries);
@@ -262,14 +279,17 @@ export class SignatureGuard implements ReceiveGuard {
     if (key === undefined) return 'unknown_key';
 
     const given = this.given;
-    given.write(b.toString('latin1', p, ve), 'base64url');
-    const expected = createHmac('sha256', key)
-      .update(this.header)
-      .update(b.subarray(msStart, msStart + msLen))
-      .update('\n')
-      .update(b.subarray(0, at.headEnd))
-      .update(CLOSING)
-      .digest();
+    decodeMac(b, p, given);
+    const header = this.header;
+    const size = header.length + msLen + 1 + at.headEnd + 1;
+    if (this.scratch.length < size) this.scratch = Buffer.alloc(size * 2);
+    const input = this.scratch;
+    let o = header.copy(input, 0);
+    o += b.copy(input, o, msStart, msStart + msLen);
+    input[o++] = 0x0a;
+    o += b.copy(input, o, 0, at.headEnd);
+    input[o++] = CLOSE;
+    const expected = createHmac('sha256', key).update(input.subarray(0, o)).digest();
     if (!timingSafeEqual(expected, given)) return 'signature_invalid';
 
     // The sender's clock against ours: both are wall clocks, the only shared time two hosts have. The window
