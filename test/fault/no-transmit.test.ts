@@ -7,7 +7,6 @@ import { createServer, type Server } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnAgent } from '../agent/spawn-agent.js';
 import {
-  createLan,
   freeTcpPort,
   freeUdpPort,
   IN_TEST_NETNS,
@@ -16,6 +15,7 @@ import {
   waitFor,
 } from '../harness/netns.js';
 import { PROBE, Probe } from '../integration/helpers/probe.js';
+import { lanPair } from './lan-pair.js';
 
 const GROUP = '239.68.0.1';
 
@@ -24,15 +24,9 @@ async function txPackets(lan: Lan, i: number): Promise<number> {
   return Number(r.stdout.trim());
 }
 
-let lan: Lan | undefined;
-afterAll(async () => {
-  await lan?.destroy();
-});
-
 describe.skipIf(!NETNS_AVAILABLE)('a listener never transmits in response', () => {
   it('sends not one packet while and after 5,000 announcements, goodbyes and garbage arrive', async () => {
-    lan = await createLan({ hosts: 2 });
-    const [a, b] = lan.hosts as [NonNullable<Lan['hosts'][0]>, NonNullable<Lan['hosts'][0]>];
+    const { lan, a, b } = await lanPair();
     // No IPv6 on the listener host: its router solicitations and MLD reports would be traffic of its own,
     // unrelated to what it receives.
     await a.run('sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.lan0.disable_ipv6=1']);
@@ -50,7 +44,7 @@ describe.skipIf(!NETNS_AVAILABLE)('a listener never transmits in response', () =
     await waitFor(
       async () => {
         await new Promise((r) => setTimeout(r, 1500));
-        const now = await txPackets(lan!, 0);
+        const now = await txPackets(lan, 0);
         const quiet = now === before;
         before = now;
         return quiet;

@@ -13,15 +13,14 @@ import { readUdpSockets } from '../../src/net/proc-udp.js';
 import { VaultMultiPublisher } from '../../src/publisher.js';
 import type { SocketProblem } from '../../src/types.js';
 import {
-  createLan,
   createLoopbackHost,
   freeUdpPort,
   IN_TEST_NETNS,
-  type Lan,
   NETNS_AVAILABLE,
   waitFor,
 } from '../harness/netns.js';
 import { PROBE, Probe } from '../integration/helpers/probe.js';
+import { lanPair } from './lan-pair.js';
 
 const run = promisify(execFile);
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
@@ -169,8 +168,8 @@ describe.skipIf(!NETNS_AVAILABLE)('send failures in a namespace of their own', (
 });
 
 /** A listener on host b and a publisher on host a, both on lan0, announcing every 100 ms. */
-async function probePair(lan: Lan, group: string, port: number) {
-  const [a, b] = lan.hosts as [NonNullable<Lan['hosts'][0]>, NonNullable<Lan['hosts'][0]>];
+async function probePair(group: string, port: number) {
+  const { lan, a, b } = await lanPair();
   const listenOpts = { group, port, interfaces: 'lan0', reconcileInterval: 500 };
   const listener = new Probe(b.spawn(process.execPath, [PROBE, 'listen', JSON.stringify(listenOpts)]));
   cleanups.push(() => listener.stop());
@@ -180,20 +179,13 @@ async function probePair(lan: Lan, group: string, port: number) {
   const pub = new Probe(a.spawn(process.execPath, [PROBE, 'publish', JSON.stringify(pubOpts)]));
   cleanups.push(() => pub.stop());
   await pub.started();
-  return { a, b, listener, pub };
+  return { lan, a, b, listener, pub };
 }
 
 describe.skipIf(!NETNS_AVAILABLE)('interfaces going down and addresses changing, on a LAN', () => {
-  let lan: Lan | undefined;
-  afterEach(async () => {
-    await lan?.destroy();
-    lan = undefined;
-  });
-
   it('a publisher whose interface goes down counts the failures and resumes when it comes back', async () => {
-    lan = await createLan({ hosts: 2 });
     const port = 43_000 + Math.floor(Math.random() * 1000);
-    const { a, listener, pub } = await probePair(lan, '239.72.0.4', port);
+    const { a, listener, pub } = await probePair('239.72.0.4', port);
     await waitFor(() => listener.events.some((e) => e.event === 'up'), 'the service on b', 5_000);
     await a.run('ip', ['link', 'set', 'lan0', 'down']);
     await waitFor(
@@ -213,9 +205,8 @@ describe.skipIf(!NETNS_AVAILABLE)('interfaces going down and addresses changing,
   }, 60_000);
 
   it('listener and publisher named by interface follow an address change without a restart', async () => {
-    lan = await createLan({ hosts: 2 });
     const port = 44_000 + Math.floor(Math.random() * 1000);
-    const { a, b, listener, pub } = await probePair(lan, '239.72.0.5', port);
+    const { lan, a, b, listener, pub } = await probePair('239.72.0.5', port);
     await waitFor(
       () => listener.events.some((e) => e.event === 'message' && e.source === a.ipv4),
       'the first address',

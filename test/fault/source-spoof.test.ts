@@ -5,17 +5,11 @@
  */
 import { createSocket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { VaultMultiListener } from '../../src/listener.js';
 import { createReceiveGuards } from '../../src/security/index.js';
-import {
-  createLan,
-  freeUdpPort,
-  IN_TEST_NETNS,
-  type Lan,
-  NETNS_AVAILABLE,
-  waitFor,
-} from '../harness/netns.js';
+import { freeUdpPort, IN_TEST_NETNS, NETNS_AVAILABLE, waitFor } from '../harness/netns.js';
+import { lanPair } from './lan-pair.js';
 
 const DIST_INDEX = fileURLToPath(new URL('../../dist/src/index.js', import.meta.url));
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
@@ -49,15 +43,9 @@ describe.skipIf(!IN_TEST_NETNS)('allowlist on one host', () => {
   });
 });
 
-let lan: Lan | undefined;
-afterAll(async () => {
-  await lan?.destroy();
-});
-
 describe.skipIf(!NETNS_AVAILABLE)('on-link only, on a LAN', () => {
   it('accepts the neighbour and drops the same announcement from an off-link source address', async () => {
-    lan = await createLan({ hosts: 2 });
-    const [a, b] = lan.hosts as [NonNullable<Lan['hosts'][0]>, NonNullable<Lan['hosts'][0]>];
+    const { a, b } = await lanPair();
     const group = '239.74.0.2';
     const port = 45_000 + Math.floor(Math.random() * 1000);
     // b also holds an address from another network, as a host one router away (or a spoofer) would appear.
