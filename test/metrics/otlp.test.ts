@@ -47,14 +47,15 @@ describe('startOtlpExport', () => {
     const lan = state.addListener('lan');
     lan.stats.packetsReceived = 7;
     lan.stats.bytesReceived = 700;
-    lan.registry.add({
+    const rec = lan.registry.add({
       type: 'VaultLibrary',
       name: 'a',
       addr: '10.0.0.1:8200',
       version: '2.0',
       ageSeconds: 0.5,
     });
-    const req = await exportOnce(start(state));
+    const exp = start(state);
+    const req = await exportOnce(exp);
     expect(req.contentType).toBe('application/json');
     expect(req.headers['x-tenant']).toBe('t1');
     expect(req.resource['service.name']).toBe('vault-multicast-agent');
@@ -69,6 +70,12 @@ describe('startOtlpExport', () => {
     expect(up[0]?.attributes.service_name).toBe('a');
     const info = req.points.find((p) => p.metric === 'vault_multicast_service_info');
     expect(info?.attributes.version).toBe('2.0');
+    // An upgrade in place (same record, new version) shows in the next export, with no stale version left.
+    rec.version = '2.1';
+    const upgraded = (await exportOnce(exp)).points.filter(
+      (p) => p.metric === 'vault_multicast_service_info',
+    );
+    expect(upgraded.map((p) => p.attributes.version)).toEqual(['2.1']);
     const dropped = req.points.filter((p) => p.metric === 'vault_multicast_dropped_packets');
     expect(dropped.map((p) => p.attributes.reason).sort()).toEqual([...DROP_REASONS].sort());
 

@@ -204,6 +204,22 @@ describe('createMetricsHandler', () => {
     expect(handler.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
   });
 
+  it('follows a service that changes its name or version in place, leaving no old label set behind', async () => {
+    const state = new FakeState();
+    const rec = state
+      .addListener('lan')
+      .registry.add({ type: 'T', name: 'old', addr: '10.0.0.1:1', version: '1' });
+    const handler = createMetricsHandler(state, { processMetrics: false });
+    await handler.render();
+    rec.name = 'new';
+    rec.version = '2';
+    const exp = parseExposition(await handler.render());
+    expect(find(exp, METRICS.serviceInfo.name).map((s) => [s.labels.service_name, s.labels.version])).toEqual(
+      [['new', '2']],
+    );
+    expect(find(exp, METRICS.serviceUp.name).map((s) => s.labels.service_name)).toEqual(['new']);
+  });
+
   it('renders the same body as bytes, hostile strings included', async () => {
     const { state, lan } = scenario();
     lan.registry.add({ type: 'T', name: 'é \u0000 😀 \ud800 "\n', addr: '10.0.0.9:1', version: 'ü' });
