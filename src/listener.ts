@@ -28,6 +28,7 @@ import {
   resolveInterfaces,
 } from './net/interfaces.js';
 import { MembershipSet } from './net/membership.js';
+import { PayloadCache } from './net/payload-cache.js';
 import { type ReceiveBufferReport, sizeReceiveBuffer } from './net/receive-buffer.js';
 import { closeSocket, describeSocketError, openSocket } from './net/socket.js';
 import { instrumentListener } from './otel.js';
@@ -177,6 +178,7 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
   private readonly callback: ListenerCallback | undefined;
   private readonly decodeOptions: DecodeOptions;
 
+  private readonly decoded = new PayloadCache<Announcement>();
   private readonly receivers = new Map<string, Receiver>();
   private readonly unresolved = new Map<string, MembershipStatus>();
   private readonly rebuilding = new Set<string>();
@@ -381,12 +383,23 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
         return;
       }
     }
-    const result = decodeAnnouncement(msg, this.decodeOptions);
-    if (!result.ok) {
-      this.drop(result.reason, rinfo.address, result.detail);
-      return;
+    // Byte-identical datagrams decode alike: those of a sender repeating a static message are parsed once.
+    const key = this.decoded.key(msg);
+    let announcement = key === undefined ? undefined : this.decoded.get(key);
+    let shared = announcement !== undefined;
+    if (announcement === undefined) {
+      const result = decodeAnnouncement(msg, this.decodeOptions);
+      if (!result.ok) {
+        this.drop(result.reason, rinfo.address, result.detail);
+        return;
+      }
+      announcement = result.announcement;
+      // A `seq` changes at every announcement: such payloads never repeat.
+      if (key !== undefined && announcement.seq === undefined) {
+        this.decoded.set(key, announcement);
+        shared = true;
+      }
     }
-    const announcement = result.announcement;
     let outcome: ReturnType<ServiceRegistry['observe']>;
     try {
       outcome = this.registry.observe(announcement, rinfo.address, nowMono);
@@ -401,16 +414,20 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
       return;
     }
     stats.accepted++;
+    const listening = this.listenerCount('message') > 0;
+    if (this.callback === undefined && !listening) return;
+    // Each delivery gets objects of its own, as if freshly decoded: an application may keep or change them.
+    const delivered = shared ? { ...announcement, data: { ...announcement.data } } : announcement;
     if (this.callback !== undefined) {
       try {
-        this.callback(announcement.data, announcement, rinfo.address);
+        this.callback(delivered.data, delivered, rinfo.address);
       } catch {
         stats.callbackErrors++;
       }
     }
-    if (this.listenerCount('message') > 0) {
+    if (listening) {
       try {
-        this.emit('message', announcement.data, announcement, rinfo.address);
+        this.emit('message', delivered.data, delivered, rinfo.address);
       } catch {
         stats.callbackErrors++;
       }

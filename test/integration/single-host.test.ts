@@ -346,4 +346,29 @@ describe.skipIf(!IN_TEST_NETNS)('one host', () => {
     expect(l.registry.counts().up).toBe(1);
     expect(l.isRunning()).toBe(true);
   });
+
+  it('byte-identical announcements (the original repeats one message) reach callbacks as objects of their own', async () => {
+    const port = await freeUdpPort();
+    const seen: Record<string, unknown>[] = [];
+    const l = listener({
+      group: '239.20.0.14',
+      port,
+      callback: (data) => {
+        seen.push(data);
+        data.mutated = seen.length;
+      },
+    });
+    await l.start();
+    const tx = createSocket('udp4');
+    cleanups.push(() => new Promise<void>((r) => tx.close(() => r())));
+    await new Promise<void>((r) => tx.bind(0, LO, () => r()));
+    tx.setMulticastInterface(LO);
+    const bytes = Buffer.from(JSON.stringify({ type: 'same', addr: '192.0.2.14:1', version: '1' }));
+    for (let i = 0; i < 5; i++) tx.send(bytes, port, '239.20.0.14');
+    await waitFor(() => seen.length === 5, 'five deliveries', 5000);
+    expect(new Set(seen).size).toBe(5);
+    expect(seen.map((d) => d.mutated)).toEqual([1, 2, 3, 4, 5]);
+    expect(l.registry.counts().up).toBe(1);
+    expect([...l.registry.services()][0]?.packets).toBe(5);
+  });
 });
