@@ -27,9 +27,11 @@ const LOSS_LIMIT = 0.001;
 const LADDER = [50_000, 100_000, 150_000, 200_000, 250_000, 300_000, 400_000, 500_000];
 
 interface Kind {
-  id: 'listener' | 'bare' | 'python';
+  id: 'listener' | 'listener-seq' | 'bare' | 'python';
   label: string;
   command: string[];
+  /** Extra sender arguments. */
+  sender?: string[];
 }
 
 interface Step {
@@ -134,6 +136,7 @@ function runSender(
   port: number,
   rate: number,
   count: number,
+  extra: string[],
 ): Promise<{ sent: number; rate: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(
@@ -155,6 +158,7 @@ function runSender(
         String(count),
         '--max-seconds',
         String(STEP_SECONDS * 4),
+        ...extra,
       ],
       { stdio: ['ignore', 'pipe', 'inherit'], detached: true },
     );
@@ -181,9 +185,10 @@ async function step(
   rx: Receiver,
   port: number,
   rate: number,
+  extra: string[],
 ): Promise<Step> {
   const before = await rx.count();
-  const sent = await runSender(ns, cpus.tx, port, rate, Math.round(rate * STEP_SECONDS));
+  const sent = await runSender(ns, cpus.tx, port, rate, Math.round(rate * STEP_SECONDS), extra);
   // Let the receiver drain its socket buffer: wait until its count stops moving.
   let after = await rx.count();
   for (let i = 0; i < 40 && after.count - before.count < sent.sent; i++) {
@@ -214,16 +219,16 @@ async function measure(
     const ready = await rx.next();
     const pid = Number(ready.pid);
     // Warm-up (JIT, registry filled) outside the measurements.
-    await step(ns, cpus, rx, port, 20_000);
+    await step(ns, cpus, rx, port, 20_000, kind.sender ?? []);
     const steps: Step[] = [];
     let maxRate = 0;
     let senderLimited = false;
     // A failed step is retried once; the better of the two counts, so one scheduling hiccup does not decide.
     const attempt = async (rate: number): Promise<Step> => {
-      let s = await step(ns, cpus, rx, port, rate);
+      let s = await step(ns, cpus, rx, port, rate, kind.sender ?? []);
       if (s.loss >= LOSS_LIMIT) {
         await sleep(300);
-        const retry = await step(ns, cpus, rx, port, rate);
+        const retry = await step(ns, cpus, rx, port, rate, kind.sender ?? []);
         if (retry.loss < s.loss) s = retry;
       }
       steps.push(s);
@@ -306,6 +311,12 @@ async function main(): Promise<void> {
         command: [...node, 'listener', GROUP, String(port), String(RCVBUF)],
       },
       {
+        id: 'listener-seq',
+        label: 'the same listener, announcements with a changing seq (every one parsed)',
+        command: [...node, 'listener', GROUP, String(port), String(RCVBUF)],
+        sender: ['--seq'],
+      },
+      {
         id: 'bare',
         label: 'bare Node dgram receiver (counts only)',
         command: [...node, 'bare', GROUP, String(port), String(RCVBUF)],
@@ -356,11 +367,12 @@ async function main(): Promise<void> {
         .map((l) => l.toFixed(2))
         .join(' ')}\n`,
     );
-    const [ours, bare, python] = results;
+    const [ours, oursSeq, bare, python] = results;
     if (ours && bare && python) {
       const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a');
       process.stdout.write(
-        `  ratios (max rate): ours/python ${ratio(ours.maxRate, python.maxRate)}, ours/bare ${ratio(ours.maxRate, bare.maxRate)}\n` +
+        `  ratios (max rate): ours/python ${ratio(ours.maxRate, python.maxRate)}, ours/bare ${ratio(ours.maxRate, bare.maxRate)}` +
+          (oursSeq ? `; with seq: ours/python ${ratio(oursSeq.maxRate, python.maxRate)}\n` : '\n') +
           `  targets: ≥ 200k/s ${ours.maxRate >= 200_000 ? 'met' : 'MISSED'}; ` +
           `≤ 4 µs CPU at 100k/s ${ours.cpuAt100k !== undefined && ours.cpuAt100k <= 4 ? 'met' : 'MISSED'}; ` +
           `≥ 1.5× Python ${python.maxRate > 0 && ours.maxRate / python.maxRate >= 1.5 ? 'met' : 'MISSED'}\n`,

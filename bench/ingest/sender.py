@@ -15,11 +15,13 @@ UDP_SEGMENT = 103
 BATCH = 64
 
 
-def payloads(services):
+def payloads(services, seq=False):
     """Announcements shaped as the original's users send them (~160 bytes), from `services` distinct
-    services, all of one length (segmentation offload cuts a buffer into equal pieces)."""
+    services, all of one length (segmentation offload cuts a buffer into equal pieces). With `seq`, 32 rounds
+    of them carrying a sequence number, as this library's publisher sends: no two datagrams in a row alike."""
     out = []
-    for i in range(services):
+    for n in range(services * 32 if seq else services):
+        i = n % services
         msg = {
             "type": "vault",
             "name": f"node-{i:04d}",
@@ -28,6 +30,8 @@ def payloads(services):
             "timestamp": 1795600000.25 + i,
             "cluster": "bench",
         }
+        if seq:
+            msg["seq"] = 100000 + n // services
         out.append(json.dumps(msg).encode())
     assert len({len(p) for p in out}) == 1, "payloads must be of equal length"
     return out
@@ -41,6 +45,7 @@ def main():
     p.add_argument("--count", type=int, required=True)
     p.add_argument("--services", type=int, default=128)
     p.add_argument("--max-seconds", type=float, default=30.0)
+    p.add_argument("--seq", action="store_true", help="announcements carry a changing seq")
     a = p.parse_args()
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
@@ -48,7 +53,7 @@ def main():
     sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
     sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 * 1024 * 1024)
-    msgs = payloads(max(BATCH, a.services))
+    msgs = payloads(max(BATCH, a.services), a.seq)
     seg = len(msgs[0])
     try:
         sock.setsockopt(SOL_UDP, UDP_SEGMENT, seg)
