@@ -144,12 +144,11 @@ describe('createMetricsHandler', () => {
     expect(find(exp, 'process_cpu_seconds_total')).toHaveLength(1);
     expect(find(exp, 'nodejs_eventloop_lag_seconds')).toHaveLength(1);
     expect(duplicateSeries(exp)).toEqual([]);
+    // prom-client's misnamed nodejs_active_*_total gauges are left out, so the whole body,
+    // process metrics included, passes promtool with no finding at all.
     const check = promtoolCheck(body);
-    // prom-client's own nodejs_active_*_total gauges are the only lint findings (exit 3); a format error
-    // would exit 1, and none of this project's metrics may appear in the findings.
-    const findings = check.output.trim().split('\n');
-    expect(findings.every((l) => /^nodejs_active_\w+_total non-counter metrics/.test(l))).toBe(true);
-    expect(check.status).toBe(3);
+    expect(check.output).toBe('');
+    expect(check.status).toBe(0);
     const own = promtoolCheck((await scrape(state, false)).body);
     expect(own.output).toBe('');
     expect(own.status).toBe(0);

@@ -46,12 +46,31 @@ function sampledMetric(def: MetricDef, read: SampleReader, state: AgentState): M
   } as unknown as Metric;
 }
 
+/**
+ * prom-client exports `nodejs_active_{handles,requests,resources}_total` as gauges, which `promtool check metrics`
+ * rejects (`_total` is for counters). The same numbers are already there by type in `nodejs_active_handles`,
+ * `nodejs_active_requests` and `nodejs_active_resources` (sum them), so the misnamed totals are left out and the
+ * whole body passes promtool.
+ */
+function dropMisnamedGauges(registry: Registry): void {
+  for (const name of [
+    'nodejs_active_handles_total',
+    'nodejs_active_requests_total',
+    'nodejs_active_resources_total',
+  ]) {
+    registry.removeSingleMetric(name);
+  }
+}
+
 export function createMetricsHandler(state: AgentState, opts: MetricsHandlerOptions): MetricsHandler {
   const registry = new Registry();
   for (const key of Object.keys(SAMPLE_READERS) as SampledFamilyKey[]) {
     registry.registerMetric(sampledMetric(METRICS[key], SAMPLE_READERS[key], state));
   }
-  if (opts.processMetrics) collectDefaultMetrics({ register: registry });
+  if (opts.processMetrics) {
+    collectDefaultMetrics({ register: registry });
+    dropMisnamedGauges(registry);
+  }
 
   const body = async (): Promise<Buffer> => {
     await refreshKernelDrops(state);
