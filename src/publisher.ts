@@ -107,8 +107,10 @@ const INTERFACE_ERRORS = new Set([
 ]);
 // Send errors after which the socket itself is replaced.
 const SOCKET_ERRORS = new Set(['EBADF', 'ERR_SOCKET_DGRAM_NOT_RUNNING', 'ENOTSOCK']);
-// A `seq` as long as it will ever get, so the size check at construction holds for every later datagram.
+// A `seq` and a `timestamp` as long as they will ever get, so the size check at construction holds for every
+// later datagram.
 const LONGEST_SEQ = 1e15;
+const LONGEST_TIMESTAMP = 9_999_999_999.999;
 
 /**
  * Announces one message on a multicast group: the TypeScript form of the original's VaultMultiPublisher. The
@@ -201,7 +203,11 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
       typeof message === 'object' ? message !== null && !Array.isArray(message) : isJsonObject(message);
     let size: number;
     try {
-      size = this.encode(message, isObject, { seq: LONGEST_SEQ, goodbye: isObject }).length;
+      size = this.encode(message, isObject, {
+        seq: LONGEST_SEQ,
+        timestamp: LONGEST_TIMESTAMP,
+        goodbye: isObject,
+      }).length;
     } catch (err) {
       throw new VaultMulticastError('EINVAL', `message cannot be encoded: ${errorMessage(err)}`, {
         cause: err,
@@ -364,6 +370,7 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
     try {
       return this.encode(this.currentMessage, goodbye || this.isObjectMessage, {
         seq: this.seq,
+        timestamp: this.clock.wallMs() / 1000,
         ...(goodbye ? { goodbye: true } : {}),
       });
     } catch (err) {
@@ -383,11 +390,13 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
   private encode(
     message: PublisherMessage,
     isObject: boolean,
-    ext: { seq: number; goodbye?: boolean },
+    ext: { seq: number; timestamp: number; goodbye?: boolean },
   ): Buffer {
+    // `timestamp` is refreshed on every send (the sender's clock), so listeners can report announcement age.
     const bytes = isObject
       ? encodeAnnouncement(message, {
           seq: ext.seq,
+          timestamp: ext.timestamp,
           ...(this.announceTtl !== undefined ? { ttl: this.announceTtl } : {}),
           ...(ext.goodbye ? { goodbye: true } : {}),
         })

@@ -95,7 +95,7 @@ const CASES: [file: string, message: string][] = [
   ],
   [
     'message-too-big.yaml',
-    '5:7: publishers[0].message: announcement would be 1432 bytes on the wire (with sequence number); listeners read at most 1400 bytes per datagram',
+    '5:7: publishers[0].message: announcement would be 1459 bytes on the wire (with sequence number and timestamp); listeners read at most 1400 bytes per datagram',
   ],
   [
     'bad-listen.yaml',

@@ -15,9 +15,11 @@ export function announcementWireBytes(
   },
   signingKeyId: string | undefined,
 ): number {
-  // The longest sequence number and the goodbye flag give the biggest datagram this message produces.
+  // The longest sequence number and timestamp and the goodbye flag give the biggest datagram this message
+  // produces.
   const bytes = encodeAnnouncement(p.message, {
     seq: Number.MAX_SAFE_INTEGER,
+    timestamp: 9_999_999_999.999,
     goodbye: true,
     ...(p.announceTtlMs !== undefined ? { ttl: p.announceTtlMs / 1000 } : {}),
   });

@@ -344,7 +344,7 @@ export const configSchema = z
         ctx.addIssue({
           code: 'custom',
           path: ['publishers', i, 'message'],
-          message: `announcement would be ${bytes} bytes on the wire (with sequence number${signer ? ' and signature' : ''}); listeners read at most ${DEFAULT_BUFFER_SIZE} bytes per datagram`,
+          message: `announcement would be ${bytes} bytes on the wire (with sequence number and timestamp${signer ? ' and signature' : ''}); listeners read at most ${DEFAULT_BUFFER_SIZE} bytes per datagram`,
         });
       }
     });
