@@ -9,7 +9,6 @@ cd "$(dirname "$0")/.."
 npm run --silent build
 npx biome check .
 npx tsc -p tsconfig.json --noEmit
-npm run --silent build:web 2>/dev/null || true
 
 mkdir -p .test-results
 report=.test-results/vitest.json
