@@ -211,7 +211,8 @@ async function main(): Promise<void> {
       agentHeapMB: round(metric(text, 'nodejs_heap_size_used_bytes') / MB),
       agentRssMB: round(await rssMB(pid)),
       agentFds: await fdCount(pid),
-      agentResources: metric(text, 'nodejs_active_resources_total'),
+      // The sum over types of nodejs_active_resources (the misnamed _total gauge is not exported).
+      agentResources: metric(text, 'nodejs_active_resources'),
       agentTimers: metric(text, 'nodejs_active_resources', 'type="Timeout"') || 0,
       services: metric(text, 'vault_multicast_services'),
       received: metric(text, 'vault_multicast_received_packets_total'),
