@@ -44,6 +44,7 @@ import type {
   ServiceConflict,
   ServiceRecord,
   SocketProblem,
+  SourceInfo,
 } from './types.js';
 
 export type ListenerCallback = (
@@ -365,6 +366,14 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
   refresh(): void {
     this.registry.clear();
     this.resetMetrics();
+  }
+
+  /**
+   * Runs one datagram through the receive path exactly as if the socket had delivered it: guards, decoding,
+   * registry, counters, events. For replaying captures, bridging another transport, and fuzzing.
+   */
+  ingest(bytes: Buffer, source: SourceInfo): void {
+    this.onDatagram(bytes, source);
   }
 
   // The receive path: plain counter bumps, the guards, one decode, one registry update, one emit.

@@ -37,8 +37,8 @@ function cpuUsPer(n: number, fn: (i: number) => void): number {
 export function measurePipeline(rounds = 3, perRound = 400_000): PipelineCost {
   const buffers = announcements(128);
   const listener = new VaultMultiListener({ group: '239.255.77.2', port: 5004 });
-  // The private receive handler, exactly what the socket's 'message' event calls.
-  const handler = (listener as unknown as { onDatagram: (b: Buffer, r: RemoteInfo) => void }).onDatagram;
+  // ingest() is the receive handler the socket's 'message' event calls.
+  const handler = (b: Buffer, r: RemoteInfo) => listener.ingest(b, r);
   const rinfo: RemoteInfo = { address: '127.0.0.1', family: 'IPv4', port: 40000, size: 150 };
   let handlerUs = Number.POSITIVE_INFINITY;
   let decodeUs = Number.POSITIVE_INFINITY;

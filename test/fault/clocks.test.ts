@@ -45,7 +45,7 @@ describe('wall-clock steps', () => {
         duplicateWindowMs: 1_000,
       }),
     });
-    const receive = (l as unknown as { onDatagram: (m: Buffer, r: SourceInfo) => void }).onDatagram;
+    const receive = (m: Buffer, r: SourceInfo) => l.ingest(m, r);
     const src: SourceInfo = { address: '198.18.0.1', port: 5004, family: 'IPv4', size: 0 };
     const announce = (seq: number) =>
       receive(encodeAnnouncement({ type: 'svc', addr: '198.18.0.1:80' }, { seq }), src);

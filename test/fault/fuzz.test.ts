@@ -133,7 +133,7 @@ function fakeClock(): Clock & { mono: number; wall: number } {
 
 /** The listener's per-datagram handler: the same code the socket's 'message' event runs. */
 function receiveOf(l: VaultMultiListener): (msg: Buffer, rinfo: SourceInfo) => void {
-  return (l as unknown as { onDatagram: (msg: Buffer, rinfo: SourceInfo) => void }).onDatagram;
+  return (msg, rinfo) => l.ingest(msg, rinfo);
 }
 
 const SOURCES = [
