@@ -197,12 +197,7 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
       this.#setCount(rec.state, -1);
       rec.state = 'up';
       rec.forgetAtMonoMs = undefined;
-      this.#counts.up++;
-      this.stats.discovered++;
-      this.#schedule(entry);
-      this.#claim(entry);
-      this.emit('up', rec);
-      this.#checkConflict(entry, true, wallMs);
+      this.#comeUp(entry, wallMs);
       return 'accepted';
     }
     // Entries move in the wheel lazily, except when a shorter TTL brings their expiry forward.
@@ -299,11 +294,16 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
     }
     byAddr.set(a.addr, entry);
     this.#size++;
+    this.#comeUp(entry, wallMs);
+  }
+
+  /** A new service, or a known one back from stale or gone: counted, scheduled for expiry, announced. */
+  #comeUp(entry: Entry, wallMs: number): void {
     this.#counts.up++;
     this.stats.discovered++;
     this.#schedule(entry);
     this.#claim(entry);
-    this.emit('up', rec);
+    this.emit('up', entry.rec);
     this.#checkConflict(entry, true, wallMs);
   }
 
