@@ -9,8 +9,8 @@
 # then sends its goodbye announcements, and SIGHUP reloads the configuration.
 # test/packaging/dockerfile-steps.test.ts performs these steps outside Docker on every CI run.
 
-# One pin for both stages. A version tag, not a digest: bump it with Node 20 patch releases.
-ARG NODE_IMAGE=node:20.20.2-bookworm-slim
+# One pin for both stages. A version tag, not a digest: bump it with Node 24 LTS patch releases.
+ARG NODE_IMAGE=node:24.22.3-bookworm-slim
 
 # --- build: dev dependencies, TypeScript compile, the web page ----------------------------------------------
 FROM ${NODE_IMAGE} AS build
@@ -32,7 +32,7 @@ LABEL org.opencontainers.image.title="vault-multicast" \
       org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.vendor="vault-multicast" \
       org.opencontainers.image.version="${VERSION}" \
-      org.opencontainers.image.base.name="docker.io/library/node:20.20.2-bookworm-slim"
+      org.opencontainers.image.base.name="docker.io/library/node:24.22.3-bookworm-slim"
 
 # tini forwards signals to the agent and reaps children; the Debian package, not a download.
 RUN apt-get update \

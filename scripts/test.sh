@@ -5,6 +5,7 @@
 # runs the loopback-only part. Ends with the plain line "N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
+echo "vault-multicast test suite on Node.js $(node --version) ($(command -v node))"
 
 npm run --silent build
 npx biome check .

@@ -1,6 +1,6 @@
 /**
  * The Dockerfile, linted by dockerfile-utils (the parser behind the VS Code Docker extension) and checked for
- * what the image promises operators: pinned slim Node 20 base, multi-stage with a production-only install,
+ * what the image promises operators: pinned slim Node 24 LTS base, multi-stage with a production-only install,
  * a non-root user, tini as PID 1, a curl-free HEALTHCHECK on /-/healthy, OCI labels, the default config path.
  */
 import { readFileSync } from 'node:fs';
@@ -38,9 +38,9 @@ describe('Dockerfile', () => {
     expect(errors.length).toBeGreaterThan(0);
   });
 
-  it('builds from a pinned slim Node 20 base in two stages', () => {
+  it('builds from a pinned slim Node 24 LTS base in two stages', () => {
     expect(stages(all).map((s) => s.name)).toEqual(['build', 'runtime']);
-    for (const s of stages(all)) expect(s.from).toMatch(/^node:20\.\d+\.\d+-bookworm-slim$/);
+    for (const s of stages(all)) expect(s.from).toMatch(/^node:24\.\d+\.\d+-bookworm-slim$/);
     expect(globalArgs(all).NODE_IMAGE).toBe(build?.from);
     // The label names the same base the stages use.
     expect(text).toContain(`org.opencontainers.image.base.name="docker.io/library/${build?.from}"`);

@@ -13,7 +13,7 @@ function escapeChar(ch: string): string {
   return ch === '\n' ? '\\n' : `\\${ch}`;
 }
 
-/** ES2024 string methods (Node 20 has them; the project's TypeScript lib stops at ES2023). */
+/** ES2024 string methods (Node 22 and 24 have them; the project's TypeScript lib stops at ES2023). */
 interface Es2024String {
   isWellFormed(): boolean;
   toWellFormed(): string;
