@@ -36,6 +36,7 @@ export function benchListenerConfig(name: string, port: number, maxServices: num
     retentionMs: 3_600_000,
     maxServices,
     typeFilter: '',
+    extensions: true,
   };
 }
 

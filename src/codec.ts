@@ -1,12 +1,13 @@
 /**
  * The wire format: one UTF-8 JSON object per datagram, as py-vault-multicast sends it, plus optional
- * extension keys (`ttl`, `seq`, `goodbye`, `metrics_port`, `timestamp`) that the original ignores.
+ * extension keys (`ttl`, `seq`, `goodbye`, `metrics_port`, `timestamp`) that the original treats as plain data.
  * docs/protocol.md describes it. Decoding runs once per received datagram, so it is one UTF-8 decode, one
  * JSON.parse and a few typeof checks; exceptions happen only on the rejection paths.
  */
 import { Buffer } from 'node:buffer';
 import { formatAddr, type HostPort, parseAddrString, parseHost, parsePort } from './address.js';
 import type { DropReason } from './drop-reasons.js';
+import type { IgnoredField } from './ignored-fields.js';
 import type { DecodeOptions, DecodeResult } from './types.js';
 
 /**
@@ -109,63 +110,140 @@ export function decodeAnnouncement(bytes: Uint8Array, opts: DecodeOptions): Deco
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return fail('not_object', `top level is ${kind(value)}, expected an object`);
   }
-  return announcementFromObject(value as Record<string, unknown>);
+  return announcementFromObject(value as Record<string, unknown>, opts);
 }
 
-/** The optional text fields: undefined when absent, the string, or null when the value is not usable. */
-function optionalText(value: unknown): string | undefined | null {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value === 'string') return value.length <= MAX_TEXT_FIELD_LENGTH ? value : null;
-  return null;
+/** A field's usable value, or undefined when the field breaks a safety limit. */
+type Usable<T> = { value: T } | undefined;
+
+const NO_FIELDS: readonly IgnoredField[] = Object.freeze([]);
+
+/**
+ * A value shown as text: a string as sent, a number or boolean as its JSON text (the original's widget shows
+ * `"name": 42` as 42). Objects, arrays and null are not text.
+ */
+function asText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return undefined;
 }
 
-function optionalFinite(value: unknown): number | undefined | null {
-  if (value === undefined || value === null) return undefined;
-  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+/** The text of `value` for an opaque address: as sent for a string, its JSON text for anything else. */
+function opaqueText(value: unknown): string {
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+}
+
+function opaque(text: string): HostPort | DecodeResult {
+  if (text.length > MAX_TEXT_FIELD_LENGTH) {
+    return fail('bad_value', `address ${show(text)} is longer than ${MAX_TEXT_FIELD_LENGTH} characters`);
+  }
+  return { host: '', port: undefined, addr: text };
 }
 
 /**
- * The address of an announcement from whichever shape carries it. Returns the host and port, or a
- * DecodeResult describing why there is none.
+ * The address of an announcement from whichever shape carries it: `host:port`, `[v6]:port`, a host, a
+ * `[host, port]` pair, or `ip`/`port`. Any other value of `addr` (a URL, a path, a number) is an opaque address
+ * kept as sent, as the original keeps it. Returns the host and port (host '' when opaque), the reason there is
+ * none, or a field to ignore alongside.
  */
-function addressOf(obj: Record<string, unknown>): HostPort | DecodeResult {
+function addressOf(obj: Record<string, unknown>, ignore: IgnoredField[]): HostPort | DecodeResult {
   const addr = obj.addr;
   let hp: HostPort | undefined;
   if (typeof addr === 'string') {
     hp = parseAddrString(addr);
-    if (hp === undefined)
-      return fail('bad_value', `addr ${show(addr)} is not host:port, [v6]:port or a host`);
+    if (hp === undefined) return opaque(addr);
   } else if (Array.isArray(addr)) {
     // A Python tuple (host, port) serialised by json.dumps.
     const host = addr.length === 1 || addr.length === 2 ? addr[0] : undefined;
     const h = typeof host === 'string' ? parseHost(host) : undefined;
-    if (h === undefined) return fail('bad_value', `addr ${show(addr)} is not [host, port]`);
-    if (addr.length === 1) return { host: h, port: undefined };
-    const port = parsePort(addr[1]);
-    if (port === undefined) return fail('bad_value', `addr ${show(addr)}: port is not 1..65535`);
-    return { host: h, port };
+    if (h === undefined) return opaque(opaqueText(addr));
+    if (addr.length === 1) hp = { host: h, port: undefined };
+    else {
+      const port = parsePort(addr[1]);
+      return port === undefined ? opaque(opaqueText(addr)) : { host: h, port };
+    }
   } else if (addr !== undefined && addr !== null) {
-    return fail('bad_value', `addr is ${kind(addr)}, expected a string or [host, port]`);
+    return opaque(opaqueText(addr));
   } else {
     // The original's own demo: "ip": ["127.0.0.1"], "port": "2004", and no addr.
-    let ip = obj.ip;
-    if (ip === undefined || ip === null) return fail('missing_addr', 'no addr and no ip');
-    if (Array.isArray(ip)) {
-      if (ip.length === 0) return fail('bad_value', 'ip is an empty list');
-      ip = ip[0];
-    }
-    const h = typeof ip === 'string' ? parseHost(ip) : undefined;
-    if (h === undefined) return fail('bad_value', `ip ${show(obj.ip)} is not a host`);
+    const ip = obj.ip;
+    if (ip === undefined || ip === null) return notService('missing_addr', 'no addr and no ip', obj);
+    const first = Array.isArray(ip) ? ip[0] : ip;
+    const h = typeof first === 'string' ? parseHost(first) : undefined;
+    if (h === undefined) return opaque(opaqueText(ip));
     hp = { host: h, port: undefined };
   }
   // An address without a port takes the separate `port` field when there is one.
   const portField = obj.port;
   if (hp.port === undefined && portField !== undefined && portField !== null) {
     const port = parsePort(portField);
-    if (port === undefined) return fail('bad_value', `port ${show(portField)} is not 1..65535`);
-    hp = { host: hp.host, port };
+    if (port === undefined) ignore.push('port');
+    else hp = { host: hp.host, port };
   }
   return hp;
+}
+
+/** `name` or `version`: text of at most MAX_TEXT_FIELD_LENGTH, absent, ignored, or too long (a safety drop). */
+function textField(
+  obj: Record<string, unknown>,
+  field: 'name' | 'version',
+  ignore: IgnoredField[],
+): Usable<string | undefined> {
+  const value = obj[field];
+  if (value === undefined || value === null) return { value: undefined };
+  const text = asText(value);
+  if (text === undefined) {
+    ignore.push(field);
+    return { value: undefined };
+  }
+  return text.length <= MAX_TEXT_FIELD_LENGTH ? { value: text } : undefined;
+}
+
+/** The extension fields, read only when the listener gives them their meaning. */
+interface Extensions {
+  timestamp: number | undefined;
+  ttl: number | undefined;
+  seq: number | undefined;
+  goodbye: boolean;
+  metricsPort: number | undefined;
+}
+
+const NO_EXTENSIONS: Extensions = Object.freeze({
+  timestamp: undefined,
+  ttl: undefined,
+  seq: undefined,
+  goodbye: false,
+  metricsPort: undefined,
+});
+
+/** Reads one extension: absent (undefined or null) is absent; an unusable value is ignored and noted. */
+function extension<T>(
+  obj: Record<string, unknown>,
+  field: IgnoredField,
+  read: (v: unknown) => T | undefined,
+  ignore: IgnoredField[],
+): T | undefined {
+  const value = obj[field];
+  if (value === undefined || value === null) return undefined;
+  const usable = read(value);
+  if (usable === undefined) ignore.push(field);
+  return usable;
+}
+
+const finite = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const positiveSeconds = (v: unknown) =>
+  typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.min(v, MAX_ANNOUNCE_TTL_SECONDS) : undefined;
+const sequence = (v: unknown) => (Number.isSafeInteger(v) && (v as number) >= 0 ? (v as number) : undefined);
+const flag = (v: unknown) => (typeof v === 'boolean' ? v : undefined);
+
+function extensionsOf(obj: Record<string, unknown>, ignore: IgnoredField[]): Extensions {
+  return {
+    timestamp: extension(obj, 'timestamp', finite, ignore),
+    ttl: extension(obj, 'ttl', positiveSeconds, ignore),
+    seq: extension(obj, 'seq', sequence, ignore),
+    goodbye: extension(obj, 'goodbye', flag, ignore) === true,
+    metricsPort: extension(obj, 'metrics_port', parsePort, ignore),
+  };
 }
 
 /**
@@ -173,66 +251,58 @@ function addressOf(obj: Record<string, unknown>): HostPort | DecodeResult {
  * The object itself becomes the announcement's `data`. JSON.parse defines every key as an own data
  * property, so a `__proto__` key is plain data and never a prototype; the prototype is left as it is because
  * changing it costs about a fifth of the decode time, on every datagram.
+ *
+ * As lenient as the original where the original is: a `type` (text, number or boolean) and an address of any
+ * shape make a service; a field with an unusable value is listed in `ignored` and loses only its meaning. An
+ * object without `type` or address is not a service (`missing_type`, `missing_addr`; the result carries the
+ * object so the listener can still deliver it). Only the safety limit on text length rejects (`bad_value`).
  */
-export function announcementFromObject(obj: Record<string, unknown>): DecodeResult {
-  const type = obj.type;
-  if (type === undefined || type === null) return fail('missing_type', 'no type');
-  if (typeof type !== 'string' || type.length === 0 || type.length > MAX_TEXT_FIELD_LENGTH) {
-    return fail('bad_value', `type must be a string of 1..${MAX_TEXT_FIELD_LENGTH} characters`);
+export function announcementFromObject(
+  obj: Record<string, unknown>,
+  opts: Pick<DecodeOptions, 'extensions'> = {},
+): DecodeResult {
+  const type = asText(obj.type);
+  if (type === undefined) {
+    const t = obj.type;
+    return notService('missing_type', t === undefined || t === null ? 'no type' : `type is ${kind(t)}`, obj);
   }
-  const where = addressOf(obj);
+  if (type.length > MAX_TEXT_FIELD_LENGTH) {
+    return fail('bad_value', `type is longer than ${MAX_TEXT_FIELD_LENGTH} characters`);
+  }
+  const ignore: IgnoredField[] = [];
+  const where = addressOf(obj, ignore);
   if ('ok' in where) return where;
 
-  const name = optionalText(obj.name);
-  if (name === null) return fail('bad_value', `name must be a string of at most ${MAX_TEXT_FIELD_LENGTH}`);
-  let version: string | undefined | null;
-  const v = obj.version;
-  // Some senders write `"version": 2`: a number is harmless and kept as its decimal text.
-  if (typeof v === 'number' && Number.isFinite(v)) version = String(v);
-  else version = optionalText(v);
-  if (version === null)
-    return fail('bad_value', `version must be a string of at most ${MAX_TEXT_FIELD_LENGTH}`);
-  const timestamp = optionalFinite(obj.timestamp);
-  if (timestamp === null) return fail('bad_value', `timestamp ${show(obj.timestamp)} is not a number`);
-
-  let ttl = optionalFinite(obj.ttl);
-  if (ttl === null || (ttl !== undefined && ttl <= 0)) {
-    return fail('bad_value', `ttl ${show(obj.ttl)} is not a positive number of seconds`);
+  const name = textField(obj, 'name', ignore);
+  if (name === undefined) return fail('bad_value', `name is longer than ${MAX_TEXT_FIELD_LENGTH} characters`);
+  const version = textField(obj, 'version', ignore);
+  if (version === undefined) {
+    return fail('bad_value', `version is longer than ${MAX_TEXT_FIELD_LENGTH} characters`);
   }
-  if (ttl !== undefined && ttl > MAX_ANNOUNCE_TTL_SECONDS) ttl = MAX_ANNOUNCE_TTL_SECONDS;
-
-  const seq = obj.seq;
-  if (seq !== undefined && seq !== null && !(Number.isSafeInteger(seq) && (seq as number) >= 0)) {
-    return fail('bad_value', `seq ${show(seq)} is not a non-negative integer`);
-  }
-  const goodbye = obj.goodbye;
-  if (goodbye !== undefined && goodbye !== null && typeof goodbye !== 'boolean') {
-    return fail('bad_value', `goodbye ${show(goodbye)} is not true or false`);
-  }
-  const mp = obj.metrics_port;
-  let metricsPort: number | undefined;
-  if (mp !== undefined && mp !== null) {
-    metricsPort = parsePort(mp);
-    if (metricsPort === undefined) return fail('bad_value', `metrics_port ${show(mp)} is not 1..65535`);
-  }
+  const ext = opts.extensions === false ? NO_EXTENSIONS : extensionsOf(obj, ignore);
 
   return {
     ok: true,
     announcement: {
       type,
-      name: name === undefined || name === '' ? type : name,
+      name: name.value === undefined || name.value === '' ? type : name.value,
       addr: where.addr ?? formatAddr(where.host, where.port),
       host: where.host,
       port: where.port,
-      version,
-      timestamp,
-      ttl,
-      seq: seq === undefined || seq === null ? undefined : (seq as number),
-      goodbye: goodbye === true,
-      metricsPort,
+      version: version.value,
+      timestamp: ext.timestamp,
+      ttl: ext.ttl,
+      seq: ext.seq,
+      goodbye: ext.goodbye,
+      metricsPort: ext.metricsPort,
       data: obj,
+      ignored: ignore.length === 0 ? NO_FIELDS : ignore,
     },
   };
+}
+
+function notService(reason: DropReason, detail: string, data: Record<string, unknown>): DecodeResult {
+  return { ok: false, reason, detail, data };
 }
 
 function hasExtensions(ext: AnnouncementExtensions | undefined): ext is AnnouncementExtensions {
@@ -255,53 +325,32 @@ function checkExtensions(ext: AnnouncementExtensions): void {
 }
 
 function withExtensions(obj: Record<string, unknown>, ext: AnnouncementExtensions): Record<string, unknown> {
-  // Spreading defines own data properties, so a `__proto__` key of the message stays a key of the copy.
+  // Spreading defines own data properties, so a `__proto__` key of the message stays a key of the copy. A key
+  // the application set itself (its own `timestamp`, say) is its data and is never overwritten.
   const copy: Record<string, unknown> = { ...obj };
-  if (ext.seq !== undefined) copy.seq = ext.seq;
-  if (ext.timestamp !== undefined) copy.timestamp = ext.timestamp;
-  if (ext.ttl !== undefined) copy.ttl = ext.ttl;
-  if (ext.goodbye === true) copy.goodbye = true;
+  const set = (key: string, value: unknown) => {
+    if (!Object.hasOwn(obj, key)) copy[key] = value;
+  };
+  if (ext.seq !== undefined) set('seq', ext.seq);
+  if (ext.timestamp !== undefined) set('timestamp', ext.timestamp);
+  if (ext.ttl !== undefined) set('ttl', ext.ttl);
+  if (ext.goodbye === true) set('goodbye', true);
   return copy;
 }
 
-// Publishers encode the same message string again and again with a new seq; parse it once.
-let lastText: string | undefined;
-let lastParsed: Record<string, unknown> | undefined;
-
-function parseObjectText(text: string): Record<string, unknown> | undefined {
-  if (text === lastText) return lastParsed;
-  let parsed: Record<string, unknown> | undefined;
-  try {
-    const value: unknown = JSON.parse(text);
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-      parsed = value as Record<string, unknown>;
-    }
-  } catch {
-    parsed = undefined;
-  }
-  lastText = text;
-  lastParsed = parsed;
-  return parsed;
-}
-
 /**
- * The bytes to send for a message. A string goes out as its exact UTF-8 bytes, as the original sends it,
- * unless extensions are given and the string is a JSON object: then the extensions are set on a copy of the
- * object and the copy is serialised. A string that is not a JSON object (the original's default
- * 'there is nothing to see') is always sent as is. An object message is serialised with JSON.stringify.
- * Throws RangeError for invalid extension values and TypeError for objects JSON cannot represent.
+ * The bytes to send for a message. A string goes out as its exact UTF-8 bytes, every time, as the original
+ * sends it: extensions are never added to a string, even one holding a JSON object. An object message is
+ * serialised with JSON.stringify, with the extensions set on a copy where the object does not already have
+ * that key. Throws RangeError for invalid extension values and TypeError for objects JSON cannot represent.
  */
 export function encodeAnnouncement(
   message: string | Record<string, unknown>,
   ext?: AnnouncementExtensions,
 ): Buffer {
+  if (typeof message === 'string') return Buffer.from(message, 'utf8');
   const extended = hasExtensions(ext);
   if (extended) checkExtensions(ext);
-  if (typeof message === 'string') {
-    if (!extended) return Buffer.from(message, 'utf8');
-    const obj = parseObjectText(message);
-    return Buffer.from(obj === undefined ? message : JSON.stringify(withExtensions(obj, ext)), 'utf8');
-  }
   const json = JSON.stringify(extended ? withExtensions(message, ext) : message);
   if (typeof json !== 'string') throw new TypeError('message cannot be serialised as JSON');
   return Buffer.from(json, 'utf8');

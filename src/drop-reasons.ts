@@ -30,8 +30,34 @@ export const DROP_REASONS = [
 
 export type DropReason = (typeof DROP_REASONS)[number];
 
-export function emptyDropCounts(): Record<DropReason, number> {
-  const counts = {} as Record<DropReason, number>;
-  for (const reason of DROP_REASONS) counts[reason] = 0;
+/** A count of 0 for each of `keys` (a table of label values). */
+export function zeroCounts<K extends string>(keys: readonly K[]): Record<K, number> {
+  const counts = {} as Record<K, number>;
+  for (const key of keys) counts[key] = 0;
   return counts;
 }
+
+export function emptyDropCounts(): Record<DropReason, number> {
+  return zeroCounts(DROP_REASONS);
+}
+
+/**
+ * The reasons that are not errors: a JSON object that is not a service (no `type`, or no address), which the
+ * original hands to its callback and so does the listener, and drops by design (type filter, duplicate
+ * suppression) or with an alert of their own (service_limit). Every other reason is an error: what the original
+ * counts as one (an empty datagram, invalid UTF-8 or JSON, a top level that is not an object) or a safety drop
+ * (size, nesting, text length, and the admission refusals). `getMetrics().errors`, the alert
+ * VaultMulticastHighErrorRate and the dashboards' error ratio all use this one definition.
+ */
+export const NOT_ERROR_REASONS = [
+  'missing_type',
+  'missing_addr',
+  'filtered',
+  'duplicate',
+  'service_limit',
+] as const satisfies readonly DropReason[];
+
+/** The drop reasons that count as errors (see NOT_ERROR_REASONS). */
+export const ERROR_REASONS: readonly DropReason[] = DROP_REASONS.filter(
+  (r) => !(NOT_ERROR_REASONS as readonly DropReason[]).includes(r),
+);

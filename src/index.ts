@@ -14,8 +14,15 @@ export {
   MAX_TEXT_FIELD_LENGTH,
 } from './codec.js';
 export * from './constants.js';
-export { DROP_REASONS, type DropReason, emptyDropCounts } from './drop-reasons.js';
+export {
+  DROP_REASONS,
+  type DropReason,
+  ERROR_REASONS,
+  emptyDropCounts,
+  NOT_ERROR_REASONS,
+} from './drop-reasons.js';
 export { VaultMulticastError } from './errors.js';
+export { emptyIgnoredCounts, IGNORED_FIELDS, type IgnoredField } from './ignored-fields.js';
 export {
   type ListenerCallback,
   type ListenerEvents,

@@ -14,8 +14,9 @@ import {
   DEFAULT_TIMEOUT,
   SERVICE_TIMEOUT_SECONDS,
 } from './constants.js';
-import { DROP_REASONS, type DropReason, emptyDropCounts } from './drop-reasons.js';
+import { type DropReason, ERROR_REASONS, emptyDropCounts } from './drop-reasons.js';
 import { errorCode } from './errors.js';
+import { emptyIgnoredCounts, IGNORED_FIELDS, type IgnoredField } from './ignored-fields.js';
 import { Backoff } from './net/backoff.js';
 import './net/dispose.js';
 import { checkEndpoint } from './net/endpoint.js';
@@ -47,9 +48,13 @@ import type {
   SourceInfo,
 } from './types.js';
 
+/**
+ * The original's callback: every JSON object received, the sender's address. `announcement` is the
+ * normalised view when the object is a service (a `type` and an address), undefined when it is not.
+ */
 export type ListenerCallback = (
   data: Record<string, unknown>,
-  announcement: Announcement,
+  announcement: Announcement | undefined,
   source: string,
 ) => void;
 
@@ -71,6 +76,11 @@ export interface ListenerOptions {
   maxServices?: number;
   /** Substring a service's `type` must contain (the widget's filter); '' accepts all. */
   typeFilter?: string;
+  /**
+   * Whether `ttl`, `seq`, `timestamp`, `goodbye` and `metrics_port` carry their meaning here (default true).
+   * Set false when your application uses those keys for its own purposes: they then stay plain data.
+   */
+  extensions?: boolean;
   callback?: ListenerCallback;
   /** Admission checks run on the raw bytes before decoding, in order. */
   guards?: readonly ReceiveGuard[];
@@ -82,8 +92,11 @@ export interface ListenerOptions {
 }
 
 export interface ListenerEvents {
-  /** The original's `recv_signal`: the announcement's JSON object, its normalised view, the sender's address. */
-  message: [data: Record<string, unknown>, announcement: Announcement, source: string];
+  /**
+   * The original's `recv_signal`: every JSON object received (services and other objects alike), its
+   * normalised view when it is a service (undefined otherwise), the sender's address.
+   */
+  message: [data: Record<string, unknown>, announcement: Announcement | undefined, source: string];
   up: [record: ServiceRecord];
   update: [record: ServiceRecord];
   down: [record: ServiceRecord, reason: DownReason];
@@ -100,6 +113,8 @@ export interface ListenerEvents {
 export interface ListenerMetrics extends MetricsSnapshot {
   accepted: number;
   dropped: Record<DropReason, number>;
+  /** Accepted announcements with a field whose value could not be used, by field (not errors). */
+  ignored_fields: Record<IgnoredField, number>;
   callback_errors: number;
   services: { up: number; stale: number; gone: number };
   discovered: number;
@@ -133,18 +148,12 @@ interface PlanEntry {
 
 const SWEEP_INTERVAL_MS = 1000;
 
-/**
- * What the original counted in `errors` besides socket and callback failures: datagrams it could not decode.
- * Admission drops (rate limits, duplicates, signatures) and registry refusals are policy, not errors; they are
- * in `dropped` by reason. The decoding reasons come first in DROP_REASONS, up to the admission ones.
- */
-const DECODE_ERRORS: readonly DropReason[] = DROP_REASONS.slice(0, DROP_REASONS.indexOf('source_denied'));
-
 interface Baseline {
   packetsReceived: number;
   bytesReceived: number;
   accepted: number;
   dropped: Record<DropReason, number>;
+  ignoredFields: Record<IgnoredField, number>;
   errors: number;
   callbackErrors: number;
   discovered: number;
@@ -191,6 +200,8 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
   private starting: Promise<void> | undefined;
   private startedMonoMs: number;
   private baseline: Baseline;
+  /** Monotonic ms of the last resetMetrics(), undefined before the first. */
+  private resetMonoMs: number | undefined;
   private bufferReport: ReceiveBufferReport | undefined;
   private warnedScope = false;
 
@@ -210,7 +221,7 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
     this.clock = options.clock ?? systemClock;
     this.guards = [...(options.guards ?? [])];
     this.callback = options.callback;
-    this.decodeOptions = { maxBytes: this.bufferSize };
+    this.decodeOptions = { maxBytes: this.bufferSize, extensions: options.extensions ?? true };
     this.registry = new ServiceRegistry({
       serviceTimeoutMs: (options.serviceTimeout ?? SERVICE_TIMEOUT_SECONDS) * 1000,
       retentionMs: (options.retention ?? DEFAULT_RETENTION_SECONDS) * 1000,
@@ -223,6 +234,7 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
       bytesReceived: 0,
       accepted: 0,
       dropped: emptyDropCounts(),
+      ignoredFields: emptyIgnoredCounts(),
       socketErrors: {},
       callbackErrors: 0,
       lastReceivedWallMs: 0,
@@ -245,6 +257,17 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
     this.startedMonoMs = this.clock.monotonicMs();
     this.baseline = this.currentTotals();
     if (options.meter) instrumentListener(options.meter, this);
+  }
+
+  /**
+   * A started listener: the equivalent of the original's `with VaultMultiListener() as l:`, which starts on
+   * enter and stops on exit. `await using l = await VaultMultiListener.open({...})` stops it at the end of
+   * the block; without `await using`, call stop() in a `finally`. Rejects like start().
+   */
+  static async open(options: ListenerOptions = {}): Promise<VaultMultiListener> {
+    const listener = new VaultMultiListener(options);
+    await listener.start();
+    return listener;
   }
 
   /** Binds, joins the group and starts receiving. Rejects with a VaultMulticastError when a bind fails. */
@@ -331,6 +354,8 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
     const received = now.packetsReceived - b.packetsReceived;
     const dropped = emptyDropCounts();
     for (const key of Object.keys(dropped) as DropReason[]) dropped[key] = now.dropped[key] - b.dropped[key];
+    const ignored = emptyIgnoredCounts();
+    for (const key of IGNORED_FIELDS) ignored[key] = now.ignoredFields[key] - b.ignoredFields[key];
     const counts = this.registry.counts();
     return {
       packets_sent: 0,
@@ -338,11 +363,12 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
       bytes_sent: 0,
       bytes_received: now.bytesReceived - b.bytesReceived,
       errors: now.errors - b.errors,
-      active_services: counts.up,
+      active_services: this.activeSinceReset(counts.up),
       uptime_seconds: uptime,
       packets_per_second: uptime > 0 ? received / uptime : 0,
       accepted: now.accepted - b.accepted,
       dropped,
+      ignored_fields: ignored,
       callback_errors: now.callbackErrors - b.callbackErrors,
       services: { up: counts.up, stale: counts.stale, gone: counts.gone },
       discovered: now.discovered - b.discovered,
@@ -356,10 +382,24 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
     };
   }
 
-  /** Zeroes what getMetrics() reports and restarts its uptime; lifetime `stats` keep growing. */
+  /**
+   * Zeroes what getMetrics() reports and restarts its uptime, as the original's 2.1.0 does: `active_services`
+   * too, which then counts the up services announced since the reset. Lifetime `stats`, the registry and the
+   * exporters' series are untouched, so Prometheus counters stay monotonic.
+   */
   resetMetrics(): void {
     this.baseline = this.currentTotals();
     this.startedMonoMs = this.clock.monotonicMs();
+    this.resetMonoMs = this.startedMonoMs;
+  }
+
+  /** Up services, or after resetMetrics() only those announced since (a pass over the registry). */
+  private activeSinceReset(up: number): number {
+    const since = this.resetMonoMs;
+    if (since === undefined) return up;
+    let n = 0;
+    for (const rec of this.registry.services()) if (rec.state === 'up' && rec.lastSeenMonoMs >= since) n++;
+    return n;
   }
 
   /** The widget's Refresh: forget every service and reset the metrics view. */
@@ -400,6 +440,8 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
       const result = decodeAnnouncement(msg, this.decodeOptions);
       if (!result.ok) {
         this.drop(result.reason, rinfo.address, result.detail);
+        // A JSON object that is not a service still reaches the application, as in the original.
+        if (result.data !== undefined) this.deliver(result.data, undefined, rinfo.address);
         return;
       }
       announcement = result.announcement;
@@ -423,25 +465,35 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
       return;
     }
     stats.accepted++;
-    const listening = this.listenerCount('message') > 0;
-    if (this.callback === undefined && !listening) return;
+    const ignored = announcement.ignored;
+    for (let i = 0; i < ignored.length; i++) stats.ignoredFields[ignored[i] as IgnoredField]++;
+    if (this.callback === undefined && this.listenerCount('message') === 0) return;
     // Each delivery gets objects of its own, as if freshly decoded: an application may keep or change them.
     const delivered = shared ? { ...announcement, data: { ...announcement.data } } : announcement;
+    this.deliver(delivered.data, delivered, rinfo.address);
+  };
+
+  /** Hands a JSON object to the callback and the `message` handlers; their exceptions are counted. */
+  private deliver(
+    data: Record<string, unknown>,
+    announcement: Announcement | undefined,
+    source: string,
+  ): void {
     if (this.callback !== undefined) {
       try {
-        this.callback(delivered.data, delivered, rinfo.address);
+        this.callback(data, announcement, source);
       } catch {
-        stats.callbackErrors++;
+        this.stats.callbackErrors++;
       }
     }
-    if (listening) {
+    if (this.listenerCount('message') > 0) {
       try {
-        this.emit('message', delivered.data, delivered, rinfo.address);
+        this.emit('message', data, announcement, source);
       } catch {
-        stats.callbackErrors++;
+        this.stats.callbackErrors++;
       }
     }
-  };
+  }
 
   private drop(reason: DropReason, source: string, detail: string): void {
     this.stats.dropped[reason]++;
@@ -466,13 +518,14 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
     const s = this.stats;
     const r = this.registry.stats;
     let errors = s.callbackErrors;
-    for (const reason of DECODE_ERRORS) errors += s.dropped[reason];
+    for (const reason of ERROR_REASONS) errors += s.dropped[reason];
     for (const n of Object.values(s.socketErrors)) errors += n;
     return {
       packetsReceived: s.packetsReceived,
       bytesReceived: s.bytesReceived,
       accepted: s.accepted,
       dropped: { ...s.dropped },
+      ignoredFields: { ...s.ignoredFields },
       errors,
       callbackErrors: s.callbackErrors,
       discovered: r.discovered,

@@ -13,6 +13,7 @@ import type { Attributes, BatchObservableResult, Meter, Observable } from '@open
 import { METRICS, type MetricDef } from './agent/metrics/names.js';
 import { otelName, otelUnit } from './agent/metrics/otel-names.js';
 import { DROP_REASONS } from './drop-reasons.js';
+import { IGNORED_FIELDS } from './ignored-fields.js';
 import type { VaultMultiListener } from './listener.js';
 import type { VaultMultiPublisher } from './publisher.js';
 
@@ -42,6 +43,7 @@ const LISTENER_DEFS = [
   METRICS.receivedBytes,
   METRICS.acceptedPackets,
   METRICS.droppedPackets,
+  METRICS.ignoredFields,
   METRICS.receiveErrors,
   METRICS.receiveBuffer,
   METRICS.lastReceived,
@@ -62,6 +64,7 @@ export function instrumentListener(meter: Meter, listener: VaultMultiListener): 
       receivedBytes,
       accepted,
       dropped,
+      ignored,
       errors,
       buffer,
       lastReceived,
@@ -81,6 +84,7 @@ export function instrumentListener(meter: Meter, listener: VaultMultiListener): 
     observe(receivedBytes, stats.bytesReceived);
     observe(accepted, stats.accepted);
     for (const reason of DROP_REASONS) observe(dropped, stats.dropped[reason] ?? 0, { reason });
+    for (const field of IGNORED_FIELDS) observe(ignored, stats.ignoredFields[field] ?? 0, { field });
     observe(errors, stats.callbackErrors, { reason: 'callback' });
     for (const [code, count] of Object.entries(stats.socketErrors)) {
       if (code !== 'callback') observe(errors, count, { reason: code });

@@ -55,7 +55,7 @@ export interface PublisherOptions {
   jitter?: number;
   /** Seconds each announcement stays valid at listeners (the `ttl` extension); omitted when undefined. */
   announceTtl?: number;
-  /** Send `goodbye: true` on stop() (only for JSON-object messages). */
+  /** Send `goodbye: true` on stop() (only for object messages: a string message is never changed). */
   goodbye?: boolean;
   signer?: AnnouncementSigner;
   /** Largest datagram this publisher sends, bytes (listeners of the original read 1400). */
@@ -199,8 +199,8 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
    * would not fit in `maxBytes`, and 'EINVAL' when it cannot be serialised; the old message stays in place.
    */
   updateMessage(message: PublisherMessage): void {
-    const isObject =
-      typeof message === 'object' ? message !== null && !Array.isArray(message) : isJsonObject(message);
+    // Only an object message gets extensions; a string is the application's bytes, sent as they are.
+    const isObject = typeof message === 'object' && message !== null && !Array.isArray(message);
     let size: number;
     try {
       size = this.encode(message, isObject, {
@@ -222,6 +222,17 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
     }
     this.currentMessage = typeof message === 'object' ? { ...message } : message;
     this.isObjectMessage = isObject;
+  }
+
+  /**
+   * A started publisher: the equivalent of the original's `with VaultMultiPublisher(...) as p:`, which starts on
+   * enter and stops on exit. `await using p = await VaultMultiPublisher.open({...})` stops it at the end of the
+   * block; without `await using`, call stop() in a `finally`. Throws like the constructor, rejects like start().
+   */
+  static async open(options: PublisherOptions = {}): Promise<VaultMultiPublisher> {
+    const publisher = new VaultMultiPublisher(options);
+    await publisher.start();
+    return publisher;
   }
 
   /** Opens the sockets and sends the first announcement at once, then one per interval. */
@@ -272,7 +283,7 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
     });
   }
 
-  /** Sends a goodbye (for JSON-object messages), then closes. `timeout` (seconds) bounds the wait. */
+  /** Sends a goodbye (for object messages), then closes. `timeout` (seconds) bounds the wait. */
   async stop(timeout = this.intervalSeconds): Promise<void> {
     if (this.starting) await this.starting.catch(() => undefined);
     const wasRunning = this.running;
@@ -368,7 +379,7 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
    */
   private tryEncode(goodbye: boolean): Buffer | undefined {
     try {
-      return this.encode(this.currentMessage, goodbye || this.isObjectMessage, {
+      return this.encode(this.currentMessage, this.isObjectMessage, {
         seq: this.seq,
         timestamp: this.clock.wallMs() / 1000,
         ...(goodbye ? { goodbye: true } : {}),
@@ -386,7 +397,10 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
     }
   }
 
-  /** Extensions go only into JSON-object messages; any other string is sent as is, like the original. */
+  /**
+   * Extensions go only into object messages, and only under keys the application did not set itself; a string
+   * message is sent byte for byte, like the original, even when it holds a JSON object.
+   */
   private encode(
     message: PublisherMessage,
     isObject: boolean,
@@ -600,16 +614,5 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
     }
     this.senders.clear();
     await Promise.all(closing);
-  }
-}
-
-function isJsonObject(text: string): boolean {
-  const t = text.trimStart();
-  if (!t.startsWith('{')) return false;
-  try {
-    const v: unknown = JSON.parse(text);
-    return typeof v === 'object' && v !== null && !Array.isArray(v);
-  } catch {
-    return false;
   }
 }

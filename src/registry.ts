@@ -12,6 +12,7 @@
 import { EventEmitter } from 'node:events';
 import { type Clock, systemClock } from './clock.js';
 import { DEFAULT_MAX_SERVICES, DEFAULT_RETENTION_SECONDS, SERVICE_TIMEOUT_SECONDS } from './constants.js';
+import { isSendingTime } from './sending-time.js';
 import type {
   Announcement,
   DownReason,
@@ -283,7 +284,8 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
       packets: 1,
       lost: 0,
       lastSeq: a.seq,
-      ageSeconds: a.timestamp === undefined ? undefined : wallMs / 1000 - a.timestamp,
+      timestamp: a.timestamp,
+      ageSeconds: isSendingTime(a, undefined, false) ? wallMs / 1000 - (a.timestamp as number) : undefined,
       data: a.data,
     };
     const entry: Entry = { rec, bucket: UNSCHEDULED, claim: undefined, claimKey: '' };
@@ -318,6 +320,13 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
     rec.ttlMs = ttlMs;
     rec.expiresAtMonoMs = nowMonoMs + ttlMs;
     rec.packets++;
+    const stamped = isSendingTime(
+      a,
+      { timestamp: rec.timestamp, seq: rec.lastSeq },
+      rec.ageSeconds !== undefined,
+    );
+    rec.ageSeconds = stamped ? wallMs / 1000 - (a.timestamp as number) : undefined;
+    rec.timestamp = a.timestamp;
     const seq = a.seq;
     if (seq !== undefined) {
       const last = rec.lastSeq;
@@ -325,7 +334,6 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
       if (last !== undefined && seq > last + 1 && seq - last - 1 <= MAX_SEQ_GAP) rec.lost += seq - last - 1;
       rec.lastSeq = seq;
     }
-    rec.ageSeconds = a.timestamp === undefined ? undefined : wallMs / 1000 - a.timestamp;
     rec.data = a.data;
   }
 

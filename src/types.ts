@@ -3,6 +3,7 @@
  * agent that reads them. Only types live here, so importing this file costs nothing at run time.
  */
 import type { DropReason } from './drop-reasons.js';
+import type { IgnoredField } from './ignored-fields.js';
 
 /** Where a datagram came from (the part of dgram's RemoteInfo the library uses). */
 export interface SourceInfo {
@@ -21,12 +22,16 @@ export interface Announcement {
   type: string;
   /** `name` as sent, or `type` when the sender gave none. */
   name: string;
-  /** Normalised `host:port` (`[v6]:port` for IPv6), or the host alone when no port was announced. */
+  /**
+   * Normalised `host:port` (`[v6]:port` for IPv6), or the host alone when no port was announced. An address of
+   * any other form (a URL, a path, a number) is kept as sent, as an opaque string: the original shows those too.
+   */
   addr: string;
+  /** The host of a `host:port` address; '' when the address is opaque. */
   host: string;
   port: number | undefined;
   version: string | undefined;
-  /** The sender's `timestamp`, Unix seconds. */
+  /** The sender's `timestamp`, Unix seconds (whether it is the sending time is the registry's call). */
   timestamp: number | undefined;
   /** Extension: seconds this announcement stays valid (`ttl`); undefined means the listener's timeout. */
   ttl: number | undefined;
@@ -41,15 +46,31 @@ export interface Announcement {
    * data property (`__proto__` too, never a prototype). Test unknown keys with `Object.hasOwn`.
    */
   data: Record<string, unknown>;
+  /** Fields whose value could not be used: the service is accepted and the field keeps no meaning here. */
+  ignored: readonly IgnoredField[];
 }
 
 export type DecodeResult =
   | { ok: true; announcement: Announcement }
-  | { ok: false; reason: DropReason; detail: string };
+  | {
+      ok: false;
+      reason: DropReason;
+      detail: string;
+      /**
+       * A JSON object that is not a service (reasons `missing_type` and `missing_addr`): the original delivers
+       * it to its callback, and so does the listener.
+       */
+      data?: Record<string, unknown>;
+    };
 
 export interface DecodeOptions {
   /** Largest datagram accepted, in bytes. */
   maxBytes: number;
+  /**
+   * Whether `ttl`, `seq`, `timestamp`, `goodbye` and `metrics_port` carry this library's meaning (default true).
+   * False for applications that use those keys for their own purposes: they stay plain data.
+   */
+  extensions?: boolean;
 }
 
 /** A service's state in a registry. `stale`: no announcement within its TTL; `gone`: it said goodbye. */
@@ -83,7 +104,12 @@ export interface ServiceRecord {
   /** Announcements missed, from gaps in `seq`. */
   lost: number;
   lastSeq: number | undefined;
-  /** Receive time minus the sender's timestamp, seconds, of the last announcement (undefined without one). */
+  /** The last announcement's `timestamp` as sent, whether or not it reads as the sending time. */
+  timestamp?: number | undefined;
+  /**
+   * Receive time minus the sender's timestamp, seconds, of the last announcement: only while the timestamp
+   * behaves like a sending time (src/sending-time.ts), undefined otherwise.
+   */
   ageSeconds: number | undefined;
   /** The last announcement's JSON object. */
   data: Record<string, unknown>;
@@ -162,6 +188,8 @@ export interface ListenerStats {
   /** Datagrams that passed admission and decoding and reached the registry. */
   accepted: number;
   dropped: Record<DropReason, number>;
+  /** Accepted announcements with a field whose value could not be used, by field (not errors). */
+  ignoredFields: Record<IgnoredField, number>;
   /** Socket errors by error code. */
   socketErrors: Record<string, number>;
   /** Callback or event-handler exceptions. */

@@ -262,6 +262,7 @@ export class Agent implements AgentState {
       retention: l.retentionMs / 1000,
       maxServices: l.maxServices,
       typeFilter: l.typeFilter,
+      extensions: l.extensions,
       guards: this.guardsFor(l, config),
     });
     const log = this.log.child({ listener: l.name, group: l.group, port: l.port });

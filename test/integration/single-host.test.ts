@@ -132,7 +132,7 @@ describe.skipIf(!IN_TEST_NETNS)('one host', () => {
     expect(l.getMetrics()).toMatchObject({ active_services: 0, goodbyes: 1 });
   });
 
-  it('resetMetrics() zeroes the view and keeps lifetime stats; callback errors are counted, not thrown', async () => {
+  it('resetMetrics() zeroes the view, active_services included, and keeps lifetime stats; callback errors are counted, not thrown', async () => {
     const port = await freeUdpPort();
     const seen: unknown[] = [];
     const l = listener({
@@ -154,12 +154,17 @@ describe.skipIf(!IN_TEST_NETNS)('one host', () => {
     expect(seen[0]).toMatchObject({ type: 'm', addr: '192.0.2.7:7', extra: 'kept' });
     expect(l.stats.callbackErrors).toBeGreaterThanOrEqual(3);
     const before = l.stats.packetsReceived;
+    const accepted = l.stats.accepted;
     l.resetMetrics();
     const m = l.getMetrics();
     expect(m.packets_received).toBe(0);
     expect(m.errors).toBe(0);
-    expect(m.active_services).toBe(1);
+    // As the original's 2.1.0: active_services is zeroed too, then counts the services announced since.
+    expect(m.active_services).toBe(0);
     expect(l.stats.packetsReceived).toBe(before);
+    expect(l.registry.counts().up).toBe(1);
+    await waitFor(() => l.stats.accepted > accepted, 'an announcement after the reset', 5000);
+    expect(l.getMetrics().active_services).toBe(1);
     expect(Object.keys(m)).toEqual(
       expect.arrayContaining([
         'packets_sent',

@@ -7,6 +7,7 @@
 import type { ListenerConfig, PublisherConfig } from '../../src/agent/config/types.js';
 import type { AgentState, ListenerEntry, PublisherEntry, ReloadState } from '../../src/agent/state.js';
 import { emptyDropCounts } from '../../src/drop-reasons.js';
+import { emptyIgnoredCounts } from '../../src/ignored-fields.js';
 import type {
   ListenerStats,
   MembershipStatus,
@@ -71,6 +72,7 @@ export class FakeListener {
     bytesReceived: 0,
     accepted: 0,
     dropped: emptyDropCounts(),
+    ignoredFields: emptyIgnoredCounts(),
     socketErrors: {},
     callbackErrors: 0,
     lastReceivedWallMs: 0,
@@ -103,6 +105,7 @@ export function listenerConfig(name: string, group = '224.1.1.1', port = 5004): 
     retentionMs: 600_000,
     maxServices: 10_000,
     typeFilter: '',
+    extensions: true,
   };
 }
 

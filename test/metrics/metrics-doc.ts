@@ -6,7 +6,8 @@
 import { METRICS, type MetricDef } from '../../src/agent/metrics/names.js';
 import { otelName, otelUnit } from '../../src/agent/metrics/otel-names.js';
 import { SERVICE_FAMILIES } from '../../src/agent/metrics/samples.js';
-import { DROP_REASONS, type DropReason } from '../../src/drop-reasons.js';
+import { DROP_REASONS, type DropReason, NOT_ERROR_REASONS } from '../../src/drop-reasons.js';
+import { IGNORED_FIELDS, type IgnoredField } from '../../src/ignored-fields.js';
 
 /** What each drop reason means to an operator. Typed by DropReason: a new reason fails to compile here. */
 export const DROP_REASON_MEANING: Record<DropReason, string> = {
@@ -17,10 +18,12 @@ export const DROP_REASON_MEANING: Record<DropReason, string> = {
   not_json: 'Not parseable as JSON.',
   too_deep: 'Objects or arrays nested deeper than 32 levels.',
   not_object: 'Valid JSON whose top level is not an object (a string, number, array...).',
-  missing_type: 'No `type` key.',
-  missing_addr: 'Neither `addr` nor `ip` is present.',
+  missing_type:
+    'A JSON object that is not a service: no `type` (or one that is null, an object or an array). Still delivered to `message` handlers and the callback, as the original does.',
+  missing_addr:
+    'A JSON object that is not a service: a `type` but neither `addr` nor `ip`. Still delivered to `message` handlers and the callback.',
   bad_value:
-    'A known key with an unusable value: an address that is not host:port, [v6]:port, [host, port] or ip+port; a port outside 1..65535; `type`, `name` or `version` that is not a string of at most 256 characters; a non-numeric timestamp; a ttl that is not a positive number.',
+    'A safety limit on text: `type`, `name`, `version` or an opaque address longer than 256 characters. (Any other unusable value is ignored and counted in `vault_multicast_ignored_fields_total`.)',
   source_denied: 'Sender outside `security.allowSources`, or off-link while `security.onLinkOnly` is on.',
   rate_limited_source: 'Over the per-source rate limit (`security.rateLimit.perSource`).',
   rate_limited_global: 'Over the listener-wide rate limit (`security.rateLimit.global`).',
@@ -50,8 +53,28 @@ export function metricsTable(): string {
 }
 
 export function dropReasonsTable(): string {
-  const rows = DROP_REASONS.map((r) => `| ${code(r)} | ${esc(DROP_REASON_MEANING[r])} |`);
-  return ['| `reason` | Dropped because |', '|---|---|', ...rows].join('\n');
+  const notError = new Set<DropReason>(NOT_ERROR_REASONS);
+  const rows = DROP_REASONS.map(
+    (r) => `| ${code(r)} | ${notError.has(r) ? 'no' : 'yes'} | ${esc(DROP_REASON_MEANING[r])} |`,
+  );
+  return ['| `reason` | Error | Dropped because |', '|---|---|---|', ...rows].join('\n');
+}
+
+/** What an ignored field means. Typed by IgnoredField: a new field fails to compile here. */
+export const IGNORED_FIELD_MEANING: Record<IgnoredField, string> = {
+  name: '`name` is an object or an array: the service is named by its `type`.',
+  version: '`version` is an object or array: the service shows no version.',
+  port: 'The separate `port` field (next to an `ip` or a host without port) is not 1..65535: the address has no port.',
+  ttl: '`ttl` is not a positive number (e.g. the string `"60"`): the listener\'s `serviceTimeout` applies.',
+  seq: '`seq` is not a non-negative integer: no loss counting for that announcement.',
+  timestamp: '`timestamp` is not a number (e.g. an ISO date): no announcement age.',
+  goodbye: '`goodbye` is not true or false: not a goodbye.',
+  metrics_port: '`metrics_port` is not 1..65535: no HTTP SD target.',
+};
+
+export function ignoredFieldsTable(): string {
+  const rows = IGNORED_FIELDS.map((f) => `| ${code(f)} | ${esc(IGNORED_FIELD_MEANING[f])} |`);
+  return ['| `field` | Ignored when |', '|---|---|', ...rows].join('\n');
 }
 
 export function otelTable(): string {
@@ -65,6 +88,7 @@ export function otelTable(): string {
 export const GENERATED: Record<string, () => string> = {
   metrics: metricsTable,
   'drop-reasons': dropReasonsTable,
+  'ignored-fields': ignoredFieldsTable,
   otel: otelTable,
 };
 

@@ -12,6 +12,7 @@ import {
 import { DEFAULT_MESSAGE } from '../../src/constants.js';
 import { DROP_REASONS } from '../../src/drop-reasons.js';
 import type { Announcement } from '../../src/types.js';
+import { LENIENT, ORIGINAL_SIX } from '../fixtures/datagrams/lenient.js';
 import { FIXTURE_MAX_BYTES, REJECTIONS } from '../fixtures/datagrams/rejections.js';
 
 const opts = { maxBytes: FIXTURE_MAX_BYTES };
@@ -29,6 +30,9 @@ describe('decodeAnnouncement rejections', () => {
     if (!result.ok) {
       expect(result.reason).toBe(reason);
       expect(result.detail.length).toBeGreaterThan(0);
+      // A JSON object that is not a service comes back whole, to be delivered; nothing else does.
+      const notService = reason === 'missing_type' || reason === 'missing_addr';
+      expect(result.data).toEqual(notService ? JSON.parse(bytes.toString('utf8')) : undefined);
     }
   });
 
@@ -68,6 +72,43 @@ describe('decodeAnnouncement rejections', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('decodeAnnouncement accepts what the original accepts', () => {
+  it.each(LENIENT.map((f) => [f.note, f] as const))('%s', (_note, f) => {
+    const a = decodeOk(JSON.stringify(f.message));
+    expect(a).toMatchObject(f.expect);
+    expect(a.ignored).toEqual(f.ignored);
+    expect(a.data).toEqual(f.message);
+  });
+
+  it('the six messages of issue 11, verbatim, are six services and ignore only the ISO timestamp and the string ttl', () => {
+    const decoded = ORIGINAL_SIX.map((f) => decodeOk(JSON.stringify(f.message)));
+    expect(new Set(decoded.map((a) => a.addr)).size).toBe(6);
+    expect(decoded.flatMap((a) => a.ignored)).toEqual(['timestamp', 'ttl']);
+  });
+
+  it('a ttl overflowing to Infinity is ignored, not honoured', () => {
+    const a = decodeOk('{"type":"t","addr":"h:1","ttl":1e999}');
+    expect([a.ttl, a.ignored]).toEqual([undefined, ['ttl']]);
+  });
+
+  it('with extensions off, the extension keys are plain data: not read, not counted as ignored', () => {
+    const text =
+      '{"type":"t","addr":"h:1","ttl":"my-ttl","seq":7,"timestamp":1.5,"goodbye":true,"metrics_port":9100}';
+    const r = decodeAnnouncement(Buffer.from(text), { ...opts, extensions: false });
+    if (!r.ok) throw new Error(r.reason);
+    expect(r.announcement).toMatchObject({
+      ttl: undefined,
+      seq: undefined,
+      timestamp: undefined,
+      goodbye: false,
+      metricsPort: undefined,
+      ignored: [],
+    });
+    expect(r.announcement.data).toEqual(JSON.parse(text));
+    expect(decodeOk(text)).toMatchObject({ seq: 7, timestamp: 1.5, goodbye: true, metricsPort: 9100 });
   });
 });
 
@@ -238,20 +279,25 @@ describe('encodeAnnouncement', () => {
     expect(encodeAnnouncement(text).equals(Buffer.from(text, 'utf8'))).toBe(true);
   });
 
-  it("sends the original's default message as is, even with extensions, and listeners reject it as not_json", () => {
+  it("sends the original's default message as is, even with extensions, and listeners count it as not_json", () => {
     const bytes = encodeAnnouncement(DEFAULT_MESSAGE, { seq: 3, timestamp: 1, ttl: 5 });
     expect(bytes.toString('utf8')).toBe('there is nothing to see');
     const r = decodeAnnouncement(bytes, opts);
     expect(r.ok ? 'ok' : r.reason).toBe('not_json');
   });
 
-  it('sets the extensions on a copy of a JSON-object string, keeping its keys', () => {
-    const text = JSON.stringify({ type: 'T', addr: ['h', 1], key: 'k', seq: 0 });
-    const a = decodeOk(encodeAnnouncement(text, { seq: 9, timestamp: 1700000000.25, ttl: 6, goodbye: true }));
-    expect(a).toMatchObject({ seq: 9, timestamp: 1700000000.25, ttl: 6, goodbye: true, addr: 'h:1' });
-    expect(a.data.key).toBe('k');
-    // Encoding the same string again with another seq must not see the previous extensions.
-    expect(decodeOk(encodeAnnouncement(text, { seq: 10 }))).toMatchObject({ seq: 10, goodbye: false });
+  it('sends a JSON-object string byte for byte, extensions or not, as the original does', () => {
+    const text = '{"type": "T", "addr": ["h", 1], "timestamp": 1700000000.25}';
+    for (const ext of [undefined, { seq: 9, timestamp: 2, ttl: 6, goodbye: true }]) {
+      expect(encodeAnnouncement(text, ext).equals(Buffer.from(text, 'utf8'))).toBe(true);
+    }
+  });
+
+  it('sets the extensions on a copy of an object message, never over a key the application set', () => {
+    const message = { type: 'T', addr: 'h:1', timestamp: 1700000000.25, ttl: 'app-ttl' };
+    const a = decodeOk(encodeAnnouncement(message, { seq: 9, timestamp: 2, ttl: 6, goodbye: true }));
+    expect(a.data).toEqual({ ...message, seq: 9, goodbye: true });
+    expect(message).toEqual({ type: 'T', addr: 'h:1', timestamp: 1700000000.25, ttl: 'app-ttl' });
   });
 
   it('does not modify an object message', () => {
@@ -374,7 +420,7 @@ for i, m in enumerate(msgs):
   it.skipIf(lines.length === 0)(
     'sends what Python json.loads reads back with the extensions as plain keys',
     () => {
-      const bytes = encodeAnnouncement(lines[1] ?? '', {
+      const bytes = encodeAnnouncement(JSON.parse(lines[1] ?? '{}') as Record<string, unknown>, {
         seq: 5,
         timestamp: 1700000000.5,
         ttl: 10,

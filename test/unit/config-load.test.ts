@@ -52,6 +52,7 @@ describe('the issue example', () => {
           retentionMs: 600000,
           maxServices: 10000,
           typeFilter: '',
+          extensions: true,
         },
       ],
       publishers: [

@@ -293,7 +293,8 @@ describe('ServiceRegistry records', () => {
     });
     expect(rec?.data.extra).toBe('x');
     expect(take().map((e) => e[0])).toEqual(['up', 'update']);
-    reg.observe(announce({ timestamp: clock.wall / 1000 - 0.25 }), 's');
+    // With a seq: a vault-multicast publisher's stamp, read as the sending time at once.
+    reg.observe(announce({ timestamp: clock.wall / 1000 - 0.25, seq: 1 }), 's');
     expect(rec?.ageSeconds).toBeCloseTo(0.25, 6);
   });
 
@@ -597,5 +598,71 @@ describe('ServiceRegistry against a plain model', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('ServiceRegistry reads a timestamp as the sending time only when it behaves like one', () => {
+  const ages = (steps: Record<string, unknown>[], everyMs = 2_000) => {
+    const { clock, reg } = setup();
+    const out: (number | undefined)[] = [];
+    for (const fields of steps) {
+      reg.observe(announce(fields), 's');
+      out.push(reg.get(key('h:1'))?.ageSeconds);
+      clock.advance(everyMs);
+    }
+    return out;
+  };
+  const now0 = Date.UTC(2026, 0, 1) / 1000;
+
+  it('a timestamp set once (the seed README) never yields an age, however old it is', () => {
+    expect(
+      ages([{ timestamp: 1700000000.25 }, { timestamp: 1700000000.25 }, { timestamp: 1700000000.25 }]),
+    ).toEqual([undefined, undefined, undefined]);
+  });
+
+  it('missing or non-numeric timestamps yield no age', () => {
+    expect(ages([{}, { timestamp: '2026-01-01T00:00:00' }, { timestamp: '2026-01-01T00:00:02' }])).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
+  });
+
+  it('a timestamp that advances is the sending time from the second announcement on', () => {
+    const got = ages([{ timestamp: now0 - 1 }, { timestamp: now0 + 1 }, { timestamp: now0 + 3 }]);
+    expect(got[0]).toBeUndefined();
+    expect(got[1]).toBeCloseTo(1, 6);
+    expect(got[2]).toBeCloseTo(1, 6);
+  });
+
+  it("a vault-multicast publisher's stamp (timestamp with seq) is read at once, and after its clock steps back", () => {
+    const got = ages([
+      { timestamp: now0 - 0.5, seq: 0 },
+      { timestamp: now0 + 1.5, seq: 1 },
+      { timestamp: now0 - 100, seq: 2 },
+    ]);
+    expect(got[0]).toBeCloseTo(0.5, 6);
+    expect(got[1]).toBeCloseTo(0.5, 6);
+    expect(got[2]).toBeCloseTo(104, 6);
+  });
+
+  it("an application's own static timestamp next to a publisher's seq stops being read on the next announcement", () => {
+    const got = ages([
+      { timestamp: 1700000000.25, seq: 0 },
+      { timestamp: 1700000000.25, seq: 1 },
+      { timestamp: 1700000000.25, seq: 2 },
+    ]);
+    expect(got.slice(1)).toEqual([undefined, undefined]);
+  });
+
+  it('a copy of the same datagram (same timestamp, same seq) keeps the age', () => {
+    const got = ages(
+      [
+        { timestamp: now0, seq: 4 },
+        { timestamp: now0, seq: 4 },
+      ],
+      10,
+    );
+    expect(got[1]).toBeCloseTo(0.01, 6);
   });
 });

@@ -129,6 +129,7 @@ const listener = z
     retention: duration().default(DEFAULT_RETENTION_SECONDS * 1000),
     maxServices: z.int().min(1).default(DEFAULT_MAX_SERVICES),
     typeFilter: z.string().default(''),
+    extensions: z.boolean().default(true),
   })
   .superRefine((l, ctx) => checkLinkScope(ctx, l.group, l.interfaces, 'interfaces'));
 
@@ -375,6 +376,7 @@ export const configSchema = z
       retentionMs: l.retention,
       maxServices: l.maxServices,
       typeFilter: l.typeFilter,
+      extensions: l.extensions,
     })),
     publishers: c.publishers.map((p, i) => ({
       name: p.name ?? defaultPublisherName(p.group, p.port, i),

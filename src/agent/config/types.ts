@@ -90,6 +90,8 @@ export interface ListenerConfig {
   maxServices: number;
   /** Substring a service's type must contain to be tracked (as the widget's filter); '' tracks all. */
   typeFilter: string;
+  /** Whether `ttl`, `seq`, `timestamp`, `goodbye` and `metrics_port` carry their meaning (default true). */
+  extensions: boolean;
 }
 
 export interface PublisherConfig {

@@ -46,6 +46,12 @@ export const METRICS = {
     'Datagrams dropped before reaching the registry, by reason (see docs/metrics.md for the reasons).',
     [...LISTENER, 'reason'],
   ),
+  ignoredFields: def(
+    'ignored_fields_total',
+    'counter',
+    'Accepted announcements with a field whose value could not be used, by field; the field loses only its meaning (not an error).',
+    [...LISTENER, 'field'],
+  ),
   receiveErrors: def(
     'receive_errors_total',
     'counter',

@@ -6,6 +6,7 @@
  */
 import process from 'node:process';
 import { DROP_REASONS } from '../../drop-reasons.js';
+import { IGNORED_FIELDS } from '../../ignored-fields.js';
 import type { AgentState, ListenerEntry, PublisherEntry } from '../state.js';
 import { wellFormed } from './escape.js';
 import { kernelDropsOf } from './kernel-drops.js';
@@ -82,6 +83,11 @@ export const SAMPLE_READERS: Record<SampledFamilyKey, SampleReader> = {
   droppedPackets: perListener((e, labels) => {
     const dropped = e.listener.stats.dropped;
     return DROP_REASONS.map((reason) => ({ labels: { ...labels, reason }, value: dropped[reason] ?? 0 }));
+  }),
+  // Every field, zeros included, like the drop reasons.
+  ignoredFields: perListener((e, labels) => {
+    const ignored = e.listener.stats.ignoredFields;
+    return IGNORED_FIELDS.map((field) => ({ labels: { ...labels, field }, value: ignored[field] ?? 0 }));
   }),
   receiveErrors: perListener((e, labels) => {
     const stats = e.listener.stats;

@@ -24,7 +24,7 @@ const brief = (rec) => ({
 let node;
 if (mode === 'listen') {
   node = new lib.VaultMultiListener(options);
-  node.on('message', (data, a, source) => out('message', { data, addr: a.addr, source }));
+  node.on('message', (data, a, source) => out('message', { data, addr: a?.addr, source }));
   node.on('up', (rec) => out('up', brief(rec)));
   node.on('down', (rec, reason) => out('down', { ...brief(rec), reason }));
   node.on('drop', (reason, source, detail) => out('drop', { reason, source, detail }));
