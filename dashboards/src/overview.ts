@@ -7,7 +7,15 @@ import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { newDashboard, type Section, withSections } from './layout.js';
 import { states, stateTimeline, statPanel, tablePanel, thresholds, timeSeries } from './panels.js';
-import { MATCH, partiallyVisible, problemRatio, rate, sel, sumRateOrZero } from './promql.js';
+import {
+  MATCH,
+  NOT_PROBLEM_REASONS,
+  partiallyVisible,
+  problemRatio,
+  rate,
+  sel,
+  sumRateOrZero,
+} from './promql.js';
 import {
   datasourceVariable,
   groupVariable,
@@ -184,18 +192,26 @@ function traffic(): Section {
         { w: 12, h: 8 },
       ),
       timeSeries(
-        'Problem ratio per listener',
-        'Bad or refused datagrams plus receive errors, as a share of datagrams plus errors; the alert ' +
-          'VaultMulticastHighErrorRate fires above 5%. Filtered, duplicate and service_limit drops do not count.',
+        'Error ratio per listener',
+        'Errors (what the Python original counts: invalid UTF-8 or JSON, not an object, callback and socket ' +
+          'errors; plus safety drops: size, nesting, text length, admission refusals) as a share of datagrams ' +
+          'plus errors; the alert VaultMulticastHighErrorRate fires above 5%. JSON objects that are not ' +
+          'services (missing_type, missing_addr), filtered, duplicate and service_limit drops do not count.',
         'percentunit',
         [{ expr: problemRatio(), legend: '{{instance}} {{listener}}' }],
         { w: 8, h: 8 },
       ),
       timeSeries(
-        'Drops by reason',
-        'Datagrams dropped before reaching the registry, per second, by reason (docs/metrics.md lists them).',
+        'Error drops by reason',
+        'Datagrams dropped as errors, per second, by reason (docs/metrics.md lists them). Drops that are not ' +
+          'errors are under Not services and ignored fields, or have their own alert.',
         'pps',
-        [{ expr: `sum by (reason) (${rate('droppedPackets', 'endpoint')})`, legend: '{{reason}}' }],
+        [
+          {
+            expr: `sum by (reason) (${rate('droppedPackets', 'endpoint', `reason!~"${NOT_PROBLEM_REASONS}"`)})`,
+            legend: '{{reason}}',
+          },
+        ],
         { w: 8, h: 8 },
       ),
       timeSeries(
@@ -225,7 +241,22 @@ function traffic(): Section {
             legend: '{{instance}} {{listener}}',
           },
         ],
-        { w: 12, h: 8 },
+        { w: 8, h: 8 },
+      ),
+      timeSeries(
+        'Not services and ignored fields',
+        'Not errors. JSON objects without a type or an address, per second (delivered to applications, as the ' +
+          'Python original does), and accepted announcements with a field whose value could not be used (a ' +
+          'string ttl, an ISO timestamp), by field.',
+        'pps',
+        [
+          {
+            expr: `sum by (reason) (${rate('droppedPackets', 'endpoint', 'reason=~"missing_type|missing_addr"')})`,
+            legend: 'not a service: {{reason}}',
+          },
+          { expr: `sum by (field) (${rate('ignoredFields', 'endpoint')})`, legend: 'ignored: {{field}}' },
+        ],
+        { w: 8, h: 8 },
       ),
       timeSeries(
         'Receive buffer',
@@ -237,7 +268,7 @@ function traffic(): Section {
             legend: '{{instance}} {{listener}}',
           },
         ],
-        { w: 12, h: 8 },
+        { w: 8, h: 8 },
       ),
     ],
   };

@@ -4,6 +4,7 @@
  * a panel in somebody's Grafana.
  */
 import { METRICS, type MetricKey } from '../../src/agent/metrics/names.js';
+import { NOT_ERROR_REASONS } from '../../src/drop-reasons.js';
 
 export type { MetricKey };
 
@@ -58,10 +59,13 @@ export function sumRateOrZero(key: MetricKey, by: string, zeroFrom: MetricKey, z
   );
 }
 
-/** Reasons that count as problems in the error ratio: the same set as the VaultMulticastHighErrorRate alert. */
-export const NOT_PROBLEM_REASONS = 'filtered|duplicate|service_limit';
+/**
+ * Drop reasons that are not errors, as a regex: the one definition of src/drop-reasons.ts, also used by the
+ * VaultMulticastHighErrorRate alert (test/ops/alert-rules.test.ts checks they agree).
+ */
+export const NOT_PROBLEM_REASONS = NOT_ERROR_REASONS.join('|');
 
-/** Problems (bad or refused datagrams plus receive errors) as a share of datagrams plus errors, per listener. */
+/** Errors (what the original counts plus safety drops, and receive errors) as a share of datagrams plus errors. */
 export function problemRatio(): string {
   const by = 'instance, listener, group, port';
   const errors = sumRateOrZero('receiveErrors', by, 'receivedPackets', by);

@@ -82,12 +82,13 @@ function announcements(): Section {
       timeSeries(
         'Announcement age on arrival',
         'Receive time minus the timestamp the sender put in the announcement (the optional `timestamp` field): ' +
-          "network delay plus clock skew; negative when the sender's clock is ahead.",
+          "network delay plus clock skew; negative when the sender's clock is ahead. Only while the timestamp " +
+          'behaves like a sending time (it advances, or comes with seq); one set once has no age.',
         's',
         [{ expr: `max by (instance) (${svc('serviceAge')})`, legend: '{{instance}}' }],
         { w: 12, h: 8 },
         { signed: true },
-      ).noValue('no timestamp in the announcements'),
+      ).noValue('no sending time: no timestamp, or one that does not advance'),
       timeSeries(
         'Lost announcements',
         'Announcements per second missed on the way to each agent, from gaps in the sequence numbers.',

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { METRICS } from '../../src/agent/metrics/names.js';
+import { NOT_ERROR_REASONS } from '../../src/drop-reasons.js';
 import { checkExpressions, promtool } from './promtool.js';
 
 const RULES_DIR = join(import.meta.dirname, '../../config/prometheus');
@@ -79,6 +80,12 @@ describe('alert rules', () => {
     ]) {
       expect(names.has(name), name).toBe(true);
     }
+  });
+
+  it('count as errors exactly what getMetrics().errors and the dashboards count: all but NOT_ERROR_REASONS', async () => {
+    const rule = (await loadRules()).find((r) => r.alert === 'VaultMulticastHighErrorRate');
+    const excluded = /reason!~"([^"]+)"/.exec(rule?.expr ?? '')?.[1]?.split('|') ?? [];
+    expect(new Set(excluded)).toEqual(new Set(NOT_ERROR_REASONS));
   });
 
   it('use only metric names the agent exports', async () => {
