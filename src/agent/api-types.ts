@@ -20,7 +20,10 @@ export interface ServiceView {
   /** Seconds until the service turns stale (up), or until it is forgotten (stale/gone). */
   expiresIn: number;
   ttl: number;
-  /** Receive time minus the sender's timestamp of the last announcement, seconds. */
+  /**
+   * Receive time minus the sender's timestamp of the last announcement, seconds; null unless the timestamp
+   * behaves like a sending time (it advances, or comes with `seq`).
+   */
   age: number | null;
   lost: number;
   packets: number;
