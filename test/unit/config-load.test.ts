@@ -247,6 +247,14 @@ describe('shape details', () => {
     );
     expect(config.listeners[0]?.typeFilter).toBe('Db');
   });
+
+  it('takes extensions: false for applications that use ttl, seq or timestamp themselves, and refuses a non-boolean', async () => {
+    const config = await parse('listeners: [{group: 224.1.1.1, port: 1, extensions: false}]\n');
+    expect(config.listeners[0]?.extensions).toBe(false);
+    await expect(parse('listeners: [{group: 224.1.1.1, port: 1, extensions: "no"}]\n')).rejects.toThrow(
+      /extensions/,
+    );
+  });
 });
 
 describe('groups', () => {
