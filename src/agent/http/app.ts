@@ -5,6 +5,7 @@
 import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
 import type { Agent } from '../agent.js';
 import type { ServiceStateView } from '../api-types.js';
+import { serveMetrics } from '../metrics/serve.js';
 import { sdTargetGroups, serviceViews, statusView } from '../views.js';
 import { mutatingGate } from './mutating.js';
 import { ClientRateLimiter } from './rate-limit.js';
@@ -67,14 +68,7 @@ export function buildApp({ agent, hub, webRoot }: AppDeps): Express {
   };
 
   route('/metrics', {
-    get: async (_req, res) => {
-      const handler = agent.metrics();
-      // Bytes straight from the serializer: at 10,000 services the body is megabytes, not worth a string.
-      const body = await handler.renderBuffer();
-      res.setHeader('Content-Type', handler.contentType);
-      res.setHeader('Content-Length', body.length);
-      res.end(body);
-    },
+    get: (req, res) => serveMetrics(req, res, agent.metrics()),
   });
   route('/-/healthy', { get: (_req, res) => void res.type('text/plain').send('OK\n') });
   route('/-/ready', {

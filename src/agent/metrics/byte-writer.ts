@@ -45,6 +45,17 @@ export class ByteWriter {
     this.#buf[this.#off++] = b;
   }
 
+  /**
+   * The bytes written so far, handed over (a streamed response keeps them until the socket takes them), and
+   * a fresh buffer of the same size to go on with.
+   */
+  take(): Buffer {
+    const done = this.#buf.subarray(0, this.#off);
+    this.#buf = Buffer.allocUnsafeSlow(this.#buf.length);
+    this.#off = 0;
+    return done;
+  }
+
   /** The bytes written, sharing memory with the writer (which must not be written to afterwards). */
   result(): Buffer {
     return this.#buf.subarray(0, this.#off);

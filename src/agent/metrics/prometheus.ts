@@ -1,15 +1,29 @@
 /**
- * /metrics: prom-client renders the per-listener, per-publisher and agent families (plus its process and
- * Node.js metrics), and the per-service families are appended from the registries by a dedicated serializer.
- * Nothing is cached between scrapes: each family is read from the library objects when it is rendered, so a
- * removed listener or a forgotten service is gone from the very next scrape.
+ * /metrics: the per-listener, per-publisher and agent families (samples.ts) and prom-client's process and
+ * Node.js metrics go first, then the per-service families from the registries (service-series.ts), as one
+ * body streamed in chunks, in the text format or OpenMetrics. Nothing is cached between scrapes: each family
+ * is read from the library objects when it is rendered, so a removed listener or a forgotten service is gone
+ * from the very next scrape.
+ *
+ * prom-client only collects its default metrics here; the text of every family is written by this module, so
+ * both formats come from one place (prom-client's own OpenMetrics mode renames counters in place, which would
+ * break the next text scrape).
  */
-import { collectDefaultMetrics, type Metric, Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { AgentState } from '../state.js';
+import {
+  CONTENT_TYPES,
+  type ExpositionFormat,
+  type FamilyMeta,
+  familyHeader,
+  sampleLine,
+} from './exposition.js';
 import { refreshKernelDrops } from './kernel-drops.js';
-import { METRICS, type MetricDef } from './names.js';
-import { SAMPLE_READERS, type SampledFamilyKey, type SampleReader } from './samples.js';
-import { type ServiceSeriesOptions, writeServiceSeries } from './service-series.js';
+import { METRICS } from './names.js';
+import { SAMPLE_READERS, type SampledFamilyKey } from './samples.js';
+import { collectBody, type ServiceSeriesOptions, type Sink, writeServiceSeries } from './service-series.js';
+
+export type { Sink } from './service-series.js';
 
 export interface MetricsHandlerOptions extends ServiceSeriesOptions {
   /** prom-client's process_* and nodejs_* metrics. */
@@ -17,40 +31,20 @@ export interface MetricsHandlerOptions extends ServiceSeriesOptions {
 }
 
 export interface MetricsHandler {
+  /** The text format's content type. */
   readonly contentType: string;
-  render(): Promise<string>;
-  /**
-   * The same body as UTF-8 bytes, ready for `res.end()`: cheaper than render() at large service counts, since
-   * the per-service part is built as bytes and never becomes an 8 MB string to encode again.
-   */
-  renderBuffer(): Promise<Buffer>;
-}
-
-/**
- * A prom-client metric whose samples are read on every get(): no label set survives from one scrape to the
- * next, unlike a Gauge whose values stay until someone remembers to remove them.
- */
-function sampledMetric(def: MetricDef, read: SampleReader, state: AgentState): Metric {
-  return {
-    name: def.name,
-    help: def.help,
-    type: def.type,
-    aggregator: 'sum',
-    get: async () => ({
-      name: def.name,
-      help: def.help,
-      type: def.type,
-      aggregator: 'sum',
-      values: read(state).map((s) => ({ labels: s.labels, value: s.value })),
-    }),
-  } as unknown as Metric;
+  contentTypeOf(format: ExpositionFormat): string;
+  /** Streams the body to `sink` in chunks, giving the event loop back between slices of work. */
+  write(sink: Sink, format?: ExpositionFormat): Promise<void>;
+  render(format?: ExpositionFormat): Promise<string>;
+  renderBuffer(format?: ExpositionFormat): Promise<Buffer>;
 }
 
 /**
  * prom-client exports `nodejs_active_{handles,requests,resources}_total` as gauges, which `promtool check metrics`
- * rejects (`_total` is for counters). The same numbers are already there by type in `nodejs_active_handles`,
- * `nodejs_active_requests` and `nodejs_active_resources` (sum them), so the misnamed totals are left out and the
- * whole body passes promtool.
+ * rejects (`_total` is for counters) and OpenMetrics forbids. The same numbers are already there by type in
+ * `nodejs_active_handles`, `nodejs_active_requests` and `nodejs_active_resources` (sum them), so the misnamed
+ * totals are left out and the whole body passes promtool.
  */
 function dropMisnamedGauges(registry: Registry): void {
   for (const name of [
@@ -62,25 +56,53 @@ function dropMisnamedGauges(registry: Registry): void {
   }
 }
 
-export function createMetricsHandler(state: AgentState, opts: MetricsHandlerOptions): MetricsHandler {
-  const registry = new Registry();
-  for (const key of Object.keys(SAMPLE_READERS) as SampledFamilyKey[]) {
-    registry.registerMetric(sampledMetric(METRICS[key], SAMPLE_READERS[key], state));
+interface PromClientValue {
+  value: number;
+  labels: Record<string, string | number>;
+  metricName?: string;
+}
+
+async function processFamilies(registry: Registry, format: ExpositionFormat): Promise<string> {
+  let text = '';
+  for (const m of await registry.getMetricsAsJSON()) {
+    const values = m.values as PromClientValue[];
+    text += familyHeader({ name: m.name, help: m.help, type: String(m.type) as FamilyMeta['type'] }, format);
+    for (const v of values) text += sampleLine(v.metricName ?? m.name, v.labels, v.value);
   }
+  return text;
+}
+
+function sampledFamilies(state: AgentState, format: ExpositionFormat): string {
+  let text = '';
+  for (const key of Object.keys(SAMPLE_READERS) as SampledFamilyKey[]) {
+    const def = METRICS[key];
+    text += familyHeader(def, format);
+    for (const s of SAMPLE_READERS[key](state)) text += sampleLine(def.name, s.labels, s.value);
+  }
+  return text;
+}
+
+export function createMetricsHandler(state: AgentState, opts: MetricsHandlerOptions): MetricsHandler {
+  let registry: Registry | undefined;
   if (opts.processMetrics) {
+    registry = new Registry();
     // prom-client samples event-loop delay with a 10 ms timer by default: on an idle node that timer alone
     // was ~0.9 % of a core (npm run bench -- idle). 100 ms still catches every stall worth a metric.
     collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 100 });
     dropMisnamedGauges(registry);
   }
-
-  const body = async (): Promise<Buffer> => {
+  const write = async (sink: Sink, format: ExpositionFormat = 'text'): Promise<void> => {
     await refreshKernelDrops(state);
-    return writeServiceSeries(state, opts, await registry.metrics());
+    let prefix = sampledFamilies(state, format);
+    if (registry) prefix += await processFamilies(registry, format);
+    await writeServiceSeries(state, sink, { ...opts, format, prefix });
   };
+  const renderBuffer = (format?: ExpositionFormat) => collectBody((sink) => write(sink, format));
   return {
-    contentType: registry.contentType,
-    render: async () => (await body()).toString('utf8'),
-    renderBuffer: body,
+    contentType: CONTENT_TYPES.text,
+    contentTypeOf: (format) => CONTENT_TYPES[format],
+    write,
+    renderBuffer,
+    render: async (format) => (await renderBuffer(format)).toString('utf8'),
   };
 }

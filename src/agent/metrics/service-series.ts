@@ -2,28 +2,34 @@
  * The per-service families, written straight from each listener's registry into exposition bytes. At 10,000
  * services prom-client's labelled gauges cost ~0.5 s of CPU a scrape (a hash of every label set on every set());
  * here each service's escaped label set is encoded once, kept while the service keeps its type, name and
- * address, and copied into each of its lines. The work yields to the event loop every few thousand lines so
- * a scrape never holds the receive socket off long enough to lose datagrams.
+ * address, and copied into each of its lines. The work runs in time slices (time-slicer.ts) and hands the body
+ * on in chunks as it goes, so a scrape neither holds the receive socket off nor builds a 40 MiB body at
+ * 100,000 services.
  */
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { ServiceRecord } from '../../types.js';
 import type { AgentState, ListenerEntry } from '../state.js';
 import { ByteWriter } from './byte-writer.js';
 import { escapeLabelValue, formatValue } from './escape.js';
+import { type ExpositionFormat, familyHeader, OPENMETRICS_EOF } from './exposition.js';
 import { METRICS, type MetricDef } from './names.js';
 import { selectServices } from './service-select.js';
+import { type SliceOptions, TimeSlicer } from './time-slicer.js';
 
-export interface ServiceSeriesOptions {
-  /** Lines written between two yields to the event loop. */
-  readonly yieldEvery?: number;
-}
+export type ServiceSeriesOptions = SliceOptions;
 
-/** ~1,000 services' worth of lines: about a millisecond of work between two turns of the event loop. */
-const DEFAULT_YIELD_EVERY = 5000;
+/** Where a streamed body goes, chunk by chunk; a promise returned means "wait before writing more". */
+export type Sink = (chunk: Buffer) => void | Promise<void>;
 
-function header(def: MetricDef): Buffer {
-  const help = def.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
-  return Buffer.from(`# HELP ${def.name} ${help}\n# TYPE ${def.name} ${def.type}\n`, 'utf8');
+/** Bytes handed to the sink at a time: large enough that a 40 MiB body is ~600 writes, small enough to pipeline. */
+const CHUNK_BYTES = 64 * 1024;
+
+type Headers = Record<ExpositionFormat, Buffer>;
+
+function header(def: MetricDef): Headers {
+  return {
+    text: Buffer.from(familyHeader(def, 'text'), 'utf8'),
+    openmetrics: Buffer.from(familyHeader(def, 'openmetrics'), 'utf8'),
+  };
 }
 
 /** `name{` of each family, as bytes. */
@@ -72,7 +78,7 @@ function labelsOf(rec: ServiceRecord, listenerPart: string): CachedLabels {
 }
 
 interface Family {
-  readonly head: Buffer;
+  readonly head: Headers;
   readonly open: Buffer;
   /** False for services that have no sample in this family. */
   readonly has?: (rec: ServiceRecord) => boolean;
@@ -130,7 +136,7 @@ const OMITTED_HEAD = header(METRICS.serviceSeriesDropped);
 interface ListenerRows {
   readonly listenerPart: string;
   readonly records: ServiceRecord[];
-  /** The label set of each record, looked up once per scrape rather than once per family. */
+  /** The label set of each record, looked up once per scrape (in the first family's pass) for all families. */
   readonly labels: CachedLabels[];
   readonly omitted: number;
 }
@@ -139,45 +145,57 @@ function listenerPartOf(entry: ListenerEntry): string {
   return `listener="${escapeLabelValue(entry.name)}",group="${escapeLabelValue(entry.config.group)}",port="${entry.config.port}"`;
 }
 
-/** Body size of the last render, so the next one allocates once. */
-let lastSize = 64 * 1024;
-
 /**
- * service_series_omitted and the five per-service families, each under one HELP/TYPE header, as UTF-8 bytes.
+ * service_series_omitted and the five per-service families, each under one HELP/TYPE header, written to
+ * `sink` in chunks of ~64 KiB. `prefix` (the rest of the exposition) goes first, so the body is one stream.
  * The set of services is taken once, so all families describe the same services even if the registry changes
- * while the writing yields.
+ * while the writing yields; between two slices the event loop turns (and the sink may make it wait).
  */
 export async function writeServiceSeries(
   state: AgentState,
-  opts: ServiceSeriesOptions = {},
-  /** Text to put before the families (the rest of the exposition), so the body is assembled in one buffer. */
-  prefix = '',
-): Promise<Buffer> {
-  const yieldEvery = Math.max(1, opts.yieldEvery ?? DEFAULT_YIELD_EVERY);
+  sink: Sink,
+  opts: ServiceSeriesOptions & { readonly format?: ExpositionFormat; readonly prefix?: string } = {},
+): Promise<void> {
+  const format = opts.format ?? 'text';
+  const slicer = new TimeSlicer(opts);
+  const out = new ByteWriter(CHUNK_BYTES + 4096);
+  const flush = async (): Promise<void> => {
+    if (out.length === 0) return;
+    const waiting = sink(out.take());
+    if (waiting) {
+      await waiting;
+      slicer.restart();
+    }
+  };
+  if (opts.prefix) out.utf8(opts.prefix);
+
   const rows: ListenerRows[] = [];
   for (const entry of state.listeners()) {
     const { records, omitted } = selectServices(entry, state.maxServiceSeries);
-    const listenerPart = listenerPartOf(entry);
-    rows.push({ listenerPart, records, labels: records.map((rec) => labelsOf(rec, listenerPart)), omitted });
+    rows.push({ listenerPart: listenerPartOf(entry), records, labels: new Array(records.length), omitted });
+    if (slicer.due()) {
+      await flush();
+      await slicer.yield();
+    }
   }
-
-  const out = new ByteWriter(lastSize + prefix.length);
-  out.utf8(prefix);
-  out.bytes(OMITTED_HEAD);
+  out.bytes(OMITTED_HEAD[format]);
   for (const r of rows) out.utf8(`${METRICS.serviceSeriesDropped.name}{${r.listenerPart}} ${r.omitted}\n`);
 
-  let sinceYield = 0;
+  let first = true;
   for (const family of FAMILIES) {
-    out.bytes(family.head);
+    out.bytes(family.head[format]);
     for (const r of rows) {
       const { records, labels } = r;
       for (let i = 0; i < records.length; i++) {
-        // Counted per family line, so a yield comes every `yieldEvery` lines whatever the number of listeners.
-        if (++sinceYield >= yieldEvery) {
-          sinceYield = 0;
-          await nextTurn();
+        if (slicer.due()) {
+          await flush();
+          await slicer.yield();
+        } else if (out.length >= CHUNK_BYTES) {
+          await flush();
         }
         const rec = records[i] as ServiceRecord;
+        // A cold scrape builds every label set: spread over the first family's slices, not done up front.
+        if (first) labels[i] = labelsOf(rec, r.listenerPart);
         const l = labels[i] as CachedLabels;
         if (family.has && !family.has(rec)) continue;
         out.bytes(family.open);
@@ -185,15 +203,25 @@ export async function writeServiceSeries(
         family.value(rec, l, out);
       }
     }
+    first = false;
   }
-  lastSize = Math.max(out.length - prefix.length, 64 * 1024);
-  return out.result();
+  if (format === 'openmetrics') out.ascii(OPENMETRICS_EOF);
+  await flush();
 }
 
-/** The same as text (tests and callers that want a string). */
+/** The whole body at once (tests, benchmarks and callers that want one buffer). */
+export async function collectBody(write: (sink: Sink) => Promise<void>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  await write((chunk) => {
+    chunks.push(chunk);
+  });
+  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+}
+
+/** The per-service part alone as text (tests). */
 export async function renderServiceSeries(
   state: AgentState,
   opts: ServiceSeriesOptions = {},
 ): Promise<string> {
-  return (await writeServiceSeries(state, opts)).toString('utf8');
+  return (await collectBody((sink) => writeServiceSeries(state, sink, opts))).toString('utf8');
 }

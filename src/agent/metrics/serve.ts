@@ -1,0 +1,58 @@
+/**
+ * GET /metrics over HTTP: the format and the encoding the scraper asked for, and the body streamed as it is
+ * rendered. Prometheus asks for OpenMetrics and gzip on every scrape; gzip runs on libuv's thread pool, off
+ * the thread that receives datagrams, and cuts the 40 MiB body of 100,000 services by ~15× for a remote server.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Writable } from 'node:stream';
+import { constants, createGzip } from 'node:zlib';
+import { acceptsGzip, negotiateFormat } from './exposition.js';
+import type { MetricsHandler } from './prometheus.js';
+
+/** Resolves when `dest` can take more; rejects if the response goes away first (the scraper hung up). */
+function drained(dest: Writable, res: ServerResponse): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error) => {
+      dest.off('drain', onDrain);
+      res.off('close', onClose);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onDrain = () => done();
+    const onClose = () => done(new Error('the scraper closed the connection'));
+    dest.on('drain', onDrain);
+    res.on('close', onClose);
+  });
+}
+
+export async function serveMetrics(
+  req: IncomingMessage,
+  res: ServerResponse,
+  handler: MetricsHandler,
+): Promise<void> {
+  const format = negotiateFormat(req.headers.accept);
+  const gzip = acceptsGzip(req.headers['accept-encoding']);
+  res.setHeader('Content-Type', handler.contentTypeOf(format));
+  res.setHeader('Vary', 'Accept, Accept-Encoding');
+  if (gzip) res.setHeader('Content-Encoding', 'gzip');
+  if (req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  let dest: Writable = res;
+  if (gzip) {
+    // Fastest level: exposition text still shrinks ~10×, and the thread pool keeps up with the renderer.
+    const z = createGzip({ level: constants.Z_BEST_SPEED, chunkSize: 64 * 1024 });
+    z.pipe(res);
+    res.once('close', () => z.destroy());
+    dest = z;
+  }
+  try {
+    await handler.write((chunk) => (dest.write(chunk) ? undefined : drained(dest, res)), format);
+    dest.end();
+  } catch (err) {
+    // Headers may be out already: a cut-off body is the only honest signal left.
+    dest.destroy();
+    res.destroy(err as Error);
+  }
+}
