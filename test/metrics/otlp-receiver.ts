@@ -1,9 +1,10 @@
 /**
- * A minimal OTLP/HTTP metrics receiver for tests: it accepts JSON export requests on 127.0.0.1 and keeps
+ * A minimal OTLP/HTTP metrics receiver for tests: it accepts protobuf and JSON export requests on 127.0.0.1 and keeps
  * them, flattened to one row per data point, so a test can assert what a collector would have received.
  */
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { decodeMetricsRequest } from './otlp-protobuf.js';
 
 export interface OtlpPoint {
   metric: string;
@@ -95,7 +96,11 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       try {
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as JsonExport;
+        const bytes = Buffer.concat(chunks);
+        const body =
+          req.headers['content-type'] === 'application/x-protobuf'
+            ? (decodeMetricsRequest(bytes) as JsonExport)
+            : (JSON.parse(bytes.toString('utf8')) as JsonExport);
         requests.push({ contentType: req.headers['content-type'], headers: req.headers, ...flatten(body) });
         res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       } catch (err) {

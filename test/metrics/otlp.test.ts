@@ -1,12 +1,18 @@
 import { createRequire } from 'node:module';
+import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
+import { resourceFromAttributes } from '@opentelemetry/resources';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { OtlpProtocol } from '../../src/agent/config/types.js';
 import { METRICS } from '../../src/agent/metrics/names.js';
 import { otelName } from '../../src/agent/metrics/otel-names.js';
+import { AgentMetricProducer } from '../../src/agent/metrics/otel-producer.js';
 import { type OtlpExport, startOtlpExport } from '../../src/agent/metrics/otlp.js';
+import { encodeMetricsRequest } from '../../src/agent/metrics/otlp-protobuf.js';
 import { createMetricsHandler } from '../../src/agent/metrics/prometheus.js';
 import { DROP_REASONS } from '../../src/drop-reasons.js';
 import { find, parseExposition } from './exposition.js';
 import { FakeState } from './fakes.js';
+import { decodeMetricsRequest } from './otlp-protobuf.js';
 import { type OtlpReceiver, startOtlpReceiver } from './otlp-receiver.js';
 
 let receiver: OtlpReceiver;
@@ -21,17 +27,18 @@ afterEach(async () => {
   await receiver.close();
 });
 
-function start(state: FakeState): OtlpExport {
+function start(state: FakeState, protocol?: OtlpProtocol): OtlpExport {
   // A long interval: exports happen when the test flushes, never on a timer racing the assertions.
   exporter = startOtlpExport(state, {
     endpoint: receiver.url,
     intervalMs: 600_000,
     headers: { 'x-tenant': 't1' },
+    protocol,
   });
   return exporter;
 }
 
-/** One collection: the requests it was split into (at most 5,000 points each), merged. */
+/** One collection: the requests it was split into (at most 2,500 points each), merged. */
 async function exportOnce(exp: OtlpExport) {
   const before = receiver.requests.length;
   await exp.forceFlush();
@@ -42,50 +49,57 @@ async function exportOnce(exp: OtlpExport) {
 }
 
 describe('startOtlpExport', () => {
-  it('sends JSON over HTTP with the configured headers and names that map onto the Prometheus ones', async () => {
-    const state = new FakeState();
-    const lan = state.addListener('lan');
-    lan.stats.packetsReceived = 7;
-    lan.stats.bytesReceived = 700;
-    const rec = lan.registry.add({
-      type: 'VaultLibrary',
-      name: 'a',
-      addr: '10.0.0.1:8200',
-      version: '2.0',
-      ageSeconds: 0.5,
-    });
-    const exp = start(state);
-    const req = await exportOnce(exp);
-    expect(req.contentType).toBe('application/json');
-    expect(req.headers['x-tenant']).toBe('t1');
-    expect(req.resource['service.name']).toBe('vault-multicast-agent');
+  it.each([
+    [undefined, 'application/x-protobuf'],
+    ['http/protobuf', 'application/x-protobuf'],
+    ['http/json', 'application/json'],
+  ] as const)(
+    'sends %s (%s) over HTTP with the configured headers and names that map onto the Prometheus ones',
+    async (protocol, contentType) => {
+      const state = new FakeState();
+      const lan = state.addListener('lan');
+      lan.stats.packetsReceived = 7;
+      lan.stats.bytesReceived = 700;
+      const rec = lan.registry.add({
+        type: 'VaultLibrary',
+        name: 'a',
+        addr: '10.0.0.1:8200',
+        version: '2.0',
+        ageSeconds: 0.5,
+      });
+      const exp = start(state, protocol);
+      const req = await exportOnce(exp);
+      expect(req.contentType).toBe(contentType);
+      expect(req.headers['x-tenant']).toBe('t1');
+      expect(req.resource['service.name']).toBe('vault-multicast-agent');
 
-    const received = req.points.find((p) => p.metric === 'vault_multicast_received_packets');
-    expect(received).toMatchObject({ kind: 'sum', monotonic: true, value: 7 });
-    expect(received?.attributes).toEqual({ listener: 'lan', group: '224.1.1.1', port: '5004' });
-    expect(req.points.find((p) => p.metric === 'vault_multicast_received_bytes')?.unit).toBe('By');
-    const up = req.points.filter((p) => p.metric === 'vault_multicast_service_up');
-    expect(up).toHaveLength(1);
-    expect(up[0]).toMatchObject({ kind: 'gauge', value: 1 });
-    expect(up[0]?.attributes.service_name).toBe('a');
-    const info = req.points.find((p) => p.metric === 'vault_multicast_service_info');
-    expect(info?.attributes.version).toBe('2.0');
-    // An upgrade in place (same record, new version) shows in the next export, with no stale version left.
-    rec.version = '2.1';
-    const upgraded = (await exportOnce(exp)).points.filter(
-      (p) => p.metric === 'vault_multicast_service_info',
-    );
-    expect(upgraded.map((p) => p.attributes.version)).toEqual(['2.1']);
-    const dropped = req.points.filter((p) => p.metric === 'vault_multicast_dropped_packets');
-    expect(dropped.map((p) => p.attributes.reason).sort()).toEqual([...DROP_REASONS].sort());
+      const received = req.points.find((p) => p.metric === 'vault_multicast_received_packets');
+      expect(received).toMatchObject({ kind: 'sum', monotonic: true, value: 7 });
+      expect(received?.attributes).toEqual({ listener: 'lan', group: '224.1.1.1', port: '5004' });
+      expect(req.points.find((p) => p.metric === 'vault_multicast_received_bytes')?.unit).toBe('By');
+      const up = req.points.filter((p) => p.metric === 'vault_multicast_service_up');
+      expect(up).toHaveLength(1);
+      expect(up[0]).toMatchObject({ kind: 'gauge', value: 1 });
+      expect(up[0]?.attributes.service_name).toBe('a');
+      const info = req.points.find((p) => p.metric === 'vault_multicast_service_info');
+      expect(info?.attributes.version).toBe('2.0');
+      // An upgrade in place (same record, new version) shows in the next export, with no stale version left.
+      rec.version = '2.1';
+      const upgraded = (await exportOnce(exp)).points.filter(
+        (p) => p.metric === 'vault_multicast_service_info',
+      );
+      expect(upgraded.map((p) => p.attributes.version)).toEqual(['2.1']);
+      const dropped = req.points.filter((p) => p.metric === 'vault_multicast_dropped_packets');
+      expect(dropped.map((p) => p.attributes.reason).sort()).toEqual([...DROP_REASONS].sort());
 
-    // Every exported OTel name is the Prometheus name, minus _total on counters.
-    const promNames = new Set(Object.values(METRICS).map((d) => d.name));
-    for (const p of req.points) {
-      const prom = p.kind === 'sum' ? `${p.metric}_total` : p.metric;
-      expect(promNames.has(prom), prom).toBe(true);
-    }
-  });
+      // Every exported OTel name is the Prometheus name, minus _total on counters.
+      const promNames = new Set(Object.values(METRICS).map((d) => d.name));
+      for (const p of req.points) {
+        const prom = p.kind === 'sum' ? `${p.metric}_total` : p.metric;
+        expect(promNames.has(prom), prom).toBe(true);
+      }
+    },
+  );
 
   it('stops exporting a forgotten service and a removed listener (opentelemetry-js#4096), as /metrics does', async () => {
     const state = new FakeState();
@@ -134,10 +148,10 @@ describe('startOtlpExport', () => {
       lan.registry.add({ type: 'T', name: `s${i}`, addr: `10.1.${i >> 8}.${i & 255}:1` });
     const before = receiver.requests.length;
     const req = await exportOnce(start(state));
-    // Split into requests of at most 5,000 points, so no single JSON serialization stalls the agent.
+    // Split into requests of at most 2,500 points, so no single serialization stalls the agent.
     const sizes = receiver.requests.slice(before).map((r) => r.points.length);
     expect(sizes.length).toBeGreaterThan(1);
-    expect(Math.max(...sizes)).toBeLessThanOrEqual(5000);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(2500);
     const up = req.points.filter((p) => p.metric === otelName(METRICS.serviceUp));
     expect(up).toHaveLength(2500);
     expect(req.points.filter((p) => 'otel.metric.overflow' in p.attributes)).toEqual([]);
@@ -154,6 +168,23 @@ describe('startOtlpExport', () => {
       const from = createRequire(root.resolve(`${dependent}/package.json`));
       expect(from.resolve('@opentelemetry/sdk-metrics/package.json'), dependent).toBe(ours);
     }
+  });
+
+  it("encodes protobuf as the SDK's own serializer does, hostile strings, doubles and large counts included", async () => {
+    const state = new FakeState();
+    const lan = state.addListener('lan');
+    lan.stats.packetsReceived = 2 ** 40 + 3;
+    lan.registry.add({ type: 'T', name: 'nul\u0000 "q" \\ ü 😀', addr: '10.0.0.1:1', ageSeconds: -0.125 });
+    lan.registry.add({ type: 'T', name: 'lone \ud800', addr: '10.0.0.2:1', version: '\udfff', lost: 7 });
+    const collected = await new AgentMetricProducer(state).collect();
+    const rm = {
+      resource: resourceFromAttributes({ 'service.name': 'x', 'process.pid': 42, ok: true, ratio: 0.5 }),
+      scopeMetrics: collected.resourceMetrics.scopeMetrics,
+    };
+    const ours = decodeMetricsRequest(Buffer.from(encodeMetricsRequest(rm)));
+    const sdk = decodeMetricsRequest(Buffer.from(ProtobufMetricsSerializer.serializeRequest(rm) ?? []));
+    expect(ours.resourceMetrics[0]?.scopeMetrics[0]?.metrics.length).toBeGreaterThan(20);
+    expect(ours).toEqual(sdk);
   });
 
   it('sends hostile service strings as valid UTF-8 text', async () => {

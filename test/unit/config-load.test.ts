@@ -226,6 +226,7 @@ describe('shape details', () => {
       endpoint: 'http://127.0.0.1:4318/v1/metrics',
       intervalMs: 60000,
       headers: {},
+      protocol: 'http/protobuf',
     });
     expect(config.security.duplicateWindowMs).toBe(500);
     expect(config.listeners[0]).toMatchObject({ serviceTimeoutMs: 45000, retentionMs: 3600000 });

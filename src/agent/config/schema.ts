@@ -192,6 +192,7 @@ const otlp = z.strictObject({
   endpoint: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
   interval: duration(1000, '1s').default(15_000),
   headers: z.record(z.string(), z.string()).default({}),
+  protocol: z.enum(['http/protobuf', 'http/json']).default('http/protobuf'),
 });
 
 const metrics = z.strictObject({

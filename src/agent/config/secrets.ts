@@ -147,6 +147,7 @@ export async function readSecrets(
           endpoint: parsed.metrics.otlp.endpoint,
           intervalMs: parsed.metrics.otlp.interval,
           headers: parsed.metrics.otlp.headers,
+          protocol: parsed.metrics.otlp.protocol,
         },
       },
       security: {

@@ -8,7 +8,7 @@ export class ByteWriter {
   #off = 0;
 
   constructor(initialBytes: number) {
-    this.#buf = Buffer.allocUnsafeSlow(Math.max(1024, Math.ceil(initialBytes)));
+    this.#buf = Buffer.allocUnsafeSlow(Math.max(64, Math.ceil(initialBytes)));
   }
 
   get length(): number {
@@ -38,6 +38,29 @@ export class ByteWriter {
   utf8(s: string): void {
     this.#ensure(Buffer.byteLength(s, 'utf8'));
     this.#off += this.#buf.write(s, this.#off, 'utf8');
+  }
+
+  /** A little-endian IEEE 754 double (protobuf `double`, `fixed64` as a double). */
+  f64(v: number): void {
+    this.#ensure(8);
+    this.#off = this.#buf.writeDoubleLE(v, this.#off);
+  }
+
+  /** A little-endian 64-bit integer (protobuf `sfixed64`) from a safe integer. */
+  i64(v: number): void {
+    this.#ensure(8);
+    this.#off = this.#buf.writeBigInt64LE(BigInt(v), this.#off);
+  }
+
+  /** A protobuf base-128 varint of a non-negative safe integer. */
+  varint(v: number): void {
+    this.#ensure(10);
+    let n = v;
+    while (n >= 0x80) {
+      this.#buf[this.#off++] = (n % 0x80) | 0x80;
+      n = Math.floor(n / 0x80);
+    }
+    this.#buf[this.#off++] = n;
   }
 
   byte(b: number): void {

@@ -7,7 +7,6 @@
  * what is not in the registry any more is simply not in the export. It also bypasses the SDK's per-instrument
  * cardinality limit (2,000 series, then an overflow series), which the per-service families would exceed.
  */
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type Attributes, type HrTime, ValueType } from '@opentelemetry/api';
 import { emptyResource } from '@opentelemetry/resources';
 import {
@@ -32,6 +31,7 @@ import {
   type SampledFamilyKey,
 } from './samples.js';
 import { selectServices } from './service-select.js';
+import { type SliceOptions, TimeSlicer } from './time-slicer.js';
 
 export const SCOPE_NAME = 'vault-multicast-agent';
 
@@ -118,19 +118,15 @@ function attributesOf(rec: ServiceRecord, base: Labels, listenerKey: string): Ca
   return fresh;
 }
 
-export interface ProducerOptions {
-  /** Services turned into data points between two yields to the event loop. */
-  readonly yieldEvery?: number;
-}
+export type ProducerOptions = SliceOptions;
 
 export class AgentMetricProducer implements MetricProducer {
   readonly #state: AgentState;
-  readonly #yieldEvery: number;
+  readonly #opts: ProducerOptions;
 
   constructor(state: AgentState, opts: ProducerOptions = {}) {
     this.#state = state;
-    // Each service becomes five data points with attribute objects: give way every 500 services.
-    this.#yieldEvery = Math.max(1, opts.yieldEvery ?? 500);
+    this.#opts = opts;
   }
 
   async collect(): Promise<CollectionResult> {
@@ -165,17 +161,14 @@ export class AgentMetricProducer implements MetricProducer {
     const info: DataPoint<number>[] = [];
     const age: DataPoint<number>[] = [];
     const lost: DataPoint<number>[] = [];
-    let sinceYield = 0;
+    const slicer = new TimeSlicer(this.#opts);
     for (const entry of state.listeners()) {
       const base = listenerLabels(entry);
       const listenerKey = `${base.listener}\u0000${base.group}\u0000${base.port}`;
       const { records, omitted: count } = selectServices(entry, state.maxServiceSeries);
       omitted.push(point(METRICS.serviceSeriesDropped, base, count));
       for (const rec of records) {
-        if (++sinceYield >= this.#yieldEvery) {
-          sinceYield = 0;
-          await nextTurn();
-        }
+        if (slicer.due()) await slicer.yield();
         const { attrs, infoAttrs } = attributesOf(rec, base, listenerKey);
         up.push(point(METRICS.serviceUp, attrs, rec.state === 'up' ? 1 : 0));
         lastSeen.push(point(METRICS.serviceLastSeen, attrs, rec.lastSeenWallMs / 1000));
