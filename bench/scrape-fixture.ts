@@ -12,6 +12,10 @@ import { VaultMultiListener } from '../src/listener.js';
 
 export const GROUP = '239.18.0.1';
 
+/** The Accept header Prometheus 2.42 sends on every scrape (with Accept-Encoding: gzip). */
+export const PROMETHEUS_ACCEPT =
+  'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+
 export function serviceAnnouncement(i: number, seq: number): Buffer {
   return encodeAnnouncement(
     {

@@ -1,10 +1,13 @@
 /**
- * Packet loss while /metrics is scraped: a real listener receiving 100,000 announcements/s for 10,000 live
- * services on loopback multicast, its /metrics served over HTTP and fetched every second, the sender in
- * another process. Must run inside a network namespace (scrape.bench.ts starts it through
- * scripts/in-netns.sh); it refuses to run outside one.
+ * Packet loss while /metrics is scraped and OTLP exported: a real listener receiving 100,000 announcements/s
+ * for 10,000 live services on loopback multicast, its /metrics served over HTTP as the agent serves it and
+ * fetched every second the way Prometheus fetches it (OpenMetrics, gzip), its OTLP export pushed every 10 s
+ * (protobuf) to a receiver in the orchestrating process, the sender in another process. The receiver reports
+ * its longest event-loop stall (perf_hooks' event-loop delay histogram, 1 ms resolution). Must run inside a
+ * network namespace (scrape.bench.ts starts it through scripts/in-netns.sh); it refuses to run outside one.
  *
- *   node dist/bench/scrape-loss.js orchestrate <mode> <seconds> [rate]    mode: none | ours | naive
+ *   node dist/bench/scrape-loss.js orchestrate <mode> <seconds> [rate]
+ *   mode: none | ours (scrapes and OTLP) | scrape (scrapes only) | naive (prom-client gauges, scrapes only)
  *
  * Roles (the same file, selected by argv[2]): `orchestrate` starts a `receive` child and the ingest
  * benchmark's paced sender (bench/ingest/sender.py, UDP segmentation offload, so the sender is never the
@@ -12,17 +15,25 @@
  * receiver and the sender each run in a session of their own with the top autogroup weight, pinned to CPU 0
  * and CPU 1, so other sessions on a shared machine do not decide the result.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus } from 'node:os';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { startOtlpExport } from '../src/agent/metrics/otlp.js';
 import { createMetricsHandler } from '../src/agent/metrics/prometheus.js';
+import { serveMetrics } from '../src/agent/metrics/serve.js';
 import { VaultMultiListener } from '../src/listener.js';
 import { KernelDropCounter } from '../src/net/proc-udp.js';
-import { agentState, benchListenerConfig, GROUP, naivePromClient } from './scrape-fixture.js';
+import { prioritise } from './priority.js';
+import {
+  agentState,
+  benchListenerConfig,
+  GROUP,
+  naivePromClient,
+  PROMETHEUS_ACCEPT,
+} from './scrape-fixture.js';
 
 const SERVICES = 10_000;
 const PORT = 5099;
@@ -36,13 +47,18 @@ interface ReceiverReport {
   receiveBufferBytes: number | undefined;
   scrapes: number;
   scrapeMsMedian: number;
+  /** Longest event-loop delay seen by the receiver over the whole run, ms. */
+  longestStallMs: number;
+  otlpExports: number;
 }
+
+const OTLP_INTERVAL_MS = 10_000;
 
 function send(msg: unknown): void {
   process.send?.(msg);
 }
 
-async function receive(mode: string): Promise<void> {
+async function receive(mode: string, otlpUrl: string): Promise<void> {
   const listener = new VaultMultiListener({
     group: GROUP,
     port: PORT,
@@ -59,19 +75,27 @@ async function receive(mode: string): Promise<void> {
   );
   const ours = createMetricsHandler(state, { processMetrics: true });
   const naive = naivePromClient(state);
-  const render = mode === 'naive' ? naive : () => ours.renderBuffer();
+  const otlp =
+    mode === 'ours'
+      ? startOtlpExport(state, { endpoint: otlpUrl, intervalMs: OTLP_INTERVAL_MS, headers: {} })
+      : undefined;
   const scrapeMs: number[] = [];
-  const server = createServer((_req, res) => {
+  const server = createServer((req, res) => {
     const t0 = performance.now();
-    void render().then((body) => {
-      scrapeMs.push(performance.now() - t0);
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(body);
-    });
+    res.once('finish', () => scrapeMs.push(performance.now() - t0));
+    if (mode === 'naive') {
+      void naive().then((body) =>
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(body),
+      );
+    } else void serveMetrics(req, res, ours);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
   send({ ready: (server.address() as AddressInfo).port });
-  process.on('message', async (m: { report?: boolean }) => {
+  process.on('message', async (m: { report?: boolean; otlpExports?: number }) => {
     if (!m.report) return;
+    delay.disable();
     const sorted = [...scrapeMs].sort((a, b) => a - b);
     const dropped = Object.values(listener.stats.dropped).reduce((a, b) => a + b, 0);
     const report: ReceiverReport = {
@@ -83,12 +107,30 @@ async function receive(mode: string): Promise<void> {
       receiveBufferBytes: listener.receiveBufferBytes,
       scrapes: scrapeMs.length,
       scrapeMsMedian: sorted[Math.floor(sorted.length / 2)] ?? 0,
+      longestStallMs: delay.max / 1e6,
+      otlpExports: 0,
     };
     send({ report });
     server.close();
+    await otlp?.shutdown().catch(() => {});
     await listener.stop();
     process.exit(0);
   });
+}
+
+/** An OTLP/HTTP receiver that reads and discards each request, counting them. */
+async function otlpSink(): Promise<{ server: Server; url: string; requests: () => number }> {
+  let requests = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      requests++;
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return { server, url: `http://127.0.0.1:${port}/v1/metrics`, requests: () => requests };
 }
 
 interface Outcome extends ReceiverReport {
@@ -98,26 +140,21 @@ interface Outcome extends ReceiverReport {
   sendRate: number;
 }
 
-/** Own session (hence autogroup) with the top weight; nice alone does not rank across sessions. */
-function prioritise(child: ChildProcess): void {
-  if (child.pid === undefined) return;
-  try {
-    writeFileSync(`/proc/${child.pid}/autogroup`, '-20');
-  } catch {
-    // No autogroups here: the plain nice of the command line still applies.
-  }
-}
-
 async function orchestrate(mode: string, seconds: number, rate: number): Promise<void> {
   if (!process.env.VM_TEST_NETNS)
     throw new Error('scrape-loss must run inside a throwaway namespace (scripts/in-netns.sh)');
   const self = fileURLToPath(import.meta.url);
   const root = fileURLToPath(new URL('../../', import.meta.url));
   const pinned = (cpu: number) => (cpus().length > 1 ? ['taskset', '-c', String(cpu)] : []);
-  const receiver = spawn('nice', ['-n', '-20', ...pinned(0), process.execPath, self, 'receive', mode], {
-    detached: true,
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const sink = await otlpSink();
+  const receiver = spawn(
+    'nice',
+    ['-n', '-20', ...pinned(0), process.execPath, self, 'receive', mode, sink.url],
+    {
+      detached: true,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
   prioritise(receiver);
   const port = await new Promise<number>((resolve) =>
     receiver.once('message', (m: { ready: number }) => resolve(m.ready)),
@@ -158,12 +195,14 @@ async function orchestrate(mode: string, seconds: number, rate: number): Promise
   void senderDone.finally(() => {
     finished = true;
   });
-  // Prometheus scraping every second, one scrape at a time.
+  // Prometheus scraping every second, one scrape at a time, asking for what Prometheus asks for.
   const scraping = (async () => {
     if (mode === 'none') return;
     while (!finished) {
       const t = performance.now();
-      await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.arrayBuffer());
+      await fetch(`http://127.0.0.1:${port}/metrics`, {
+        headers: { accept: PROMETHEUS_ACCEPT, 'accept-encoding': 'gzip' },
+      }).then((r) => r.arrayBuffer());
       await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (performance.now() - t))));
     }
   })();
@@ -174,11 +213,19 @@ async function orchestrate(mode: string, seconds: number, rate: number): Promise
   const report = await new Promise<ReceiverReport>((resolve) =>
     receiver.once('message', (m: { report: ReceiverReport }) => resolve(m.report)),
   );
-  const outcome: Outcome = { mode, sent: load.sent, sendErrors: 0, sendRate: load.rate, ...report };
+  sink.server.close();
+  const outcome: Outcome = {
+    mode,
+    sent: load.sent,
+    sendErrors: 0,
+    sendRate: load.rate,
+    ...report,
+    otlpExports: sink.requests(),
+  };
   process.stdout.write(`${JSON.stringify(outcome)}\n`);
 }
 
 const [role = '', a = '', b = '', c = ''] = process.argv.slice(2);
-if (role === 'receive') await receive(a);
+if (role === 'receive') await receive(a, b);
 else if (role === 'orchestrate') await orchestrate(a, Number(b) || 5, Number(c) || 100_000);
-else throw new Error('usage: scrape-loss.js orchestrate <none|ours|naive> <seconds> [rate]');
+else throw new Error('usage: scrape-loss.js orchestrate <none|ours|scrape|naive> <seconds> [rate]');

@@ -46,10 +46,16 @@ export class ByteWriter {
     this.#off = this.#buf.writeDoubleLE(v, this.#off);
   }
 
-  /** A little-endian 64-bit integer (protobuf `sfixed64`) from a safe integer. */
+  /** A little-endian 64-bit integer (protobuf `fixed64`, `sfixed64`) from a safe integer. */
   i64(v: number): void {
     this.#ensure(8);
-    this.#off = this.#buf.writeBigInt64LE(BigInt(v), this.#off);
+    if (v < 0) {
+      this.#off = this.#buf.writeBigInt64LE(BigInt(v), this.#off);
+      return;
+    }
+    // Two 32-bit halves: no BigInt per value on the common, non-negative path.
+    this.#off = this.#buf.writeUInt32LE(v % 0x1_0000_0000, this.#off);
+    this.#off = this.#buf.writeUInt32LE(Math.floor(v / 0x1_0000_0000), this.#off);
   }
 
   /** A protobuf base-128 varint of a non-negative safe integer. */

@@ -165,7 +165,7 @@ export class AgentMetricProducer implements MetricProducer {
     for (const entry of state.listeners()) {
       const base = listenerLabels(entry);
       const listenerKey = `${base.listener}\u0000${base.group}\u0000${base.port}`;
-      const { records, omitted: count } = selectServices(entry, state.maxServiceSeries);
+      const { records, omitted: count } = await selectServices(entry, state.maxServiceSeries, slicer);
       omitted.push(point(METRICS.serviceSeriesDropped, base, count));
       for (const rec of records) {
         if (slicer.due()) await slicer.yield();

@@ -171,12 +171,8 @@ export async function writeServiceSeries(
 
   const rows: ListenerRows[] = [];
   for (const entry of state.listeners()) {
-    const { records, omitted } = selectServices(entry, state.maxServiceSeries);
+    const { records, omitted } = await selectServices(entry, state.maxServiceSeries, slicer);
     rows.push({ listenerPart: listenerPartOf(entry), records, labels: new Array(records.length), omitted });
-    if (slicer.due()) {
-      await flush();
-      await slicer.yield();
-    }
   }
   out.bytes(OMITTED_HEAD[format]);
   for (const r of rows) out.utf8(`${METRICS.serviceSeriesDropped.name}{${r.listenerPart}} ${r.omitted}\n`);

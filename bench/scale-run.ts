@@ -1,0 +1,109 @@
+/**
+ * One size of the scale benchmark (scale.bench.ts), in a process of its own: N live services on a listener
+ * (no socket), /metrics served by the agent's own handler on 127.0.0.1, an OTLP receiver on 127.0.0.1.
+ *   node --expose-gc dist/bench/scale-run.js 100000      → one JSON line
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { startOtlpExport } from '../src/agent/metrics/otlp.js';
+import { createMetricsHandler } from '../src/agent/metrics/prometheus.js';
+import { serveMetrics } from '../src/agent/metrics/serve.js';
+import { agentState, PROMETHEUS_ACCEPT, populatedListener } from './scrape-fixture.js';
+import { cpuAndWall, longestStallDuring, summary } from './stats.js';
+
+const n = Number(process.argv[2] ?? 10_000);
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const state = agentState([populatedListener(n)], n);
+const handler = createMetricsHandler(state, { processMetrics: true });
+const server = createServer((req, res) => void serveMetrics(req, res, handler));
+await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
+gc();
+
+/** One scrape as a client in this process: the wall time until the last byte arrived. */
+async function scrape(headers: Record<string, string>): Promise<{ ms: number; bytes: number }> {
+  const t0 = performance.now();
+  // fetch would decompress by itself and hide the size on the wire; count raw bytes via node:http instead.
+  const { request } = await import('node:http');
+  const bytes = await new Promise<number>((resolve, reject) => {
+    const req = request(url, { headers }, (res) => {
+      let total = 0;
+      res.on('data', (c: Buffer) => {
+        total += c.length;
+      });
+      res.on('end', () => resolve(total));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  return { ms: performance.now() - t0, bytes };
+}
+
+const prometheus = { accept: PROMETHEUS_ACCEPT, 'accept-encoding': 'gzip' };
+const gzipRuns: number[] = [];
+const textRuns: number[] = [];
+let gzipBytes = 0;
+let bodyBytes = 0;
+const { stallMs: scrapeStallMs } = await longestStallDuring(async () => {
+  for (let i = 0; i < 5; i++) {
+    await pause(1000);
+    const z = await scrape(prometheus);
+    gzipRuns.push(z.ms);
+    gzipBytes = z.bytes;
+    await pause(1000);
+    const t = await scrape({});
+    textRuns.push(t.ms);
+    bodyBytes = t.bytes;
+  }
+});
+
+let received = 0;
+const otlpServer = createServer((req, res) => {
+  req.on('data', (c: Buffer) => {
+    received += c.length;
+  });
+  req.on('end', () => res.writeHead(200).end());
+});
+await new Promise<void>((r) => otlpServer.listen(0, '127.0.0.1', r));
+const otlp = startOtlpExport(state, {
+  endpoint: `http://127.0.0.1:${(otlpServer.address() as AddressInfo).port}/v1/metrics`,
+  intervalMs: 600_000,
+  headers: {},
+});
+await otlp.forceFlush(); // loads the SDK and encodes every attribute set once, as the first export does
+const otlpCpu: number[] = [];
+const otlpWall: number[] = [];
+const { stallMs: otlpStallMs } = await longestStallDuring(async () => {
+  for (let i = 0; i < 3; i++) {
+    await pause(1000);
+    received = 0;
+    const r = await cpuAndWall(() => otlp.forceFlush());
+    otlpCpu.push(r.cpu);
+    otlpWall.push(r.wall);
+  }
+});
+await otlp.shutdown();
+gc();
+const rss = process.memoryUsage().rss;
+server.close();
+otlpServer.close();
+process.stdout.write(
+  `${JSON.stringify({
+    services: n,
+    scrapeGzipMs: summary(gzipRuns).median,
+    scrapeTextMs: summary(textRuns).median,
+    scrapeStallMs,
+    bodyBytes,
+    gzipBytes,
+    otlpCpuMs: summary(otlpCpu).median,
+    otlpWallMs: summary(otlpWall).median,
+    otlpStallMs,
+    otlpBytes: received,
+    rss,
+  })}\n`,
+);
+process.exit(0);
