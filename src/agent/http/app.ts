@@ -6,7 +6,7 @@ import express, { type Express, type Request, type RequestHandler, type Response
 import type { Agent } from '../agent.js';
 import type { ServiceStateView } from '../api-types.js';
 import { serveMetrics } from '../metrics/serve.js';
-import { sdTargetGroups, serviceViews, statusView } from '../views.js';
+import { type PageRequest, sdTargetGroups, servicePage, serviceViews, statusView } from '../views.js';
 import { mutatingGate } from './mutating.js';
 import { ClientRateLimiter } from './rate-limit.js';
 import { securityHeaders } from './security-headers.js';
@@ -19,6 +19,17 @@ function first(q: unknown): string | undefined {
   if (typeof q === 'string') return q;
   if (Array.isArray(q) && typeof q[0] === 'string') return q[0];
   return undefined;
+}
+
+/** Largest page of /api/v1/services: ~4 MB of JSON. */
+const MAX_PAGE = 10_000;
+
+function pageRequest(limit: string, offset = '0'): PageRequest | { error: string } {
+  const l = /^\d{1,9}$/.test(limit) ? Number(limit) : Number.NaN;
+  const o = /^\d{1,9}$/.test(offset) ? Number(offset) : Number.NaN;
+  if (!(l >= 1 && l <= MAX_PAGE)) return { error: `limit must be an integer from 1 to ${MAX_PAGE}` };
+  if (!(o >= 0)) return { error: 'offset must be a non-negative integer' };
+  return { offset: o, limit: l };
 }
 
 export interface AppDeps {
@@ -105,16 +116,24 @@ export function buildApp({ agent, hub, webRoot }: AppDeps): Express {
         res.status(400).json({ error: 'state must be up, stale or gone' });
         return;
       }
-      const services = serviceViews(
-        agent,
-        {
-          type: first(req.query.type),
-          state: state as ServiceStateView | undefined,
-          listener: first(req.query.listener),
-        },
-        performance.now(),
-      );
-      res.json({ services });
+      const filter = {
+        type: first(req.query.type),
+        state: state as ServiceStateView | undefined,
+        listener: first(req.query.listener),
+      };
+      const limit = first(req.query.limit);
+      if (limit === undefined) {
+        res.json({ services: serviceViews(agent, filter, performance.now()) });
+        return;
+      }
+      const page = pageRequest(limit, first(req.query.offset));
+      if ('error' in page) {
+        res.status(400).json({ error: page.error });
+        return;
+      }
+      const { services, total } = servicePage(agent, filter, performance.now(), page);
+      const next = page.offset + services.length;
+      res.json({ services, total, ...(next < total ? { nextOffset: next } : {}) });
     },
   });
   route('/api/v1/status', { get: (_req, res) => void res.json(statusView(agent, statusExtras(agent))) });
