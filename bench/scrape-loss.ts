@@ -75,10 +75,9 @@ async function receive(mode: string, otlpUrl: string): Promise<void> {
   );
   const ours = createMetricsHandler(state, { processMetrics: true });
   const naive = naivePromClient(state);
-  const otlp =
-    mode === 'ours'
-      ? startOtlpExport(state, { endpoint: otlpUrl, intervalMs: OTLP_INTERVAL_MS, headers: {} })
-      : undefined;
+  // Exports every 10 s until the process exits (no final export: the orchestrator's receiver is closing).
+  if (mode === 'ours')
+    startOtlpExport(state, { endpoint: otlpUrl, intervalMs: OTLP_INTERVAL_MS, headers: {} });
   const scrapeMs: number[] = [];
   const server = createServer((req, res) => {
     const t0 = performance.now();
@@ -112,7 +111,6 @@ async function receive(mode: string, otlpUrl: string): Promise<void> {
     };
     send({ report });
     server.close();
-    await otlp?.shutdown().catch(() => {});
     await listener.stop();
     process.exit(0);
   });
@@ -202,7 +200,10 @@ async function orchestrate(mode: string, seconds: number, rate: number): Promise
       const t = performance.now();
       await fetch(`http://127.0.0.1:${port}/metrics`, {
         headers: { accept: PROMETHEUS_ACCEPT, 'accept-encoding': 'gzip' },
-      }).then((r) => r.arrayBuffer());
+        signal: AbortSignal.timeout(10_000), // Prometheus's default scrape timeout
+      })
+        .then((r) => r.arrayBuffer())
+        .catch(() => undefined);
       await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (performance.now() - t))));
     }
   })();

@@ -195,7 +195,12 @@ function lossUnderScrapes(verdicts: string[]): void {
             String(seconds),
             String(rate),
           ],
-          { cwd: root, encoding: 'utf8', timeout: 180_000, stdio: ['ignore', 'pipe', 'inherit'] },
+          {
+            cwd: root,
+            encoding: 'utf8',
+            timeout: (seconds * 4 + 120) * 1000,
+            stdio: ['ignore', 'pipe', 'inherit'],
+          },
         );
       } catch (err) {
         console.log(`  ${mode}: failed: ${(err as Error).message.split('\n')[0]}`);
