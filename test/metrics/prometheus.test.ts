@@ -232,6 +232,32 @@ describe('createMetricsHandler', () => {
     ).toBe('é \u0000 😀 \ufffd "\n');
   });
 
+  it('exports a service forgotten and learned again during a scrape once, not twice', async () => {
+    const state = new FakeState();
+    const lan = state.addListener('lan');
+    for (let i = 0; i < 3000; i++)
+      lan.registry.add({ type: 'T', name: `s${i}`, addr: `10.3.${i >> 8}.${i & 255}:1` });
+    let turns = 0;
+    let ticking = true;
+    const tick = () => {
+      // After the first slices walked past it, the first service leaves and comes back (a new record, last
+      // in the registry's order), so a walk that yields meets its key a second time.
+      if (++turns === 2) {
+        lan.registry.records.delete('T\u000010.3.0.0:1');
+        lan.registry.add({ type: 'T', name: 's0', addr: '10.3.0.0:1' });
+      }
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const body = await renderServiceSeries(state, { yieldEvery: 500 });
+    ticking = false;
+    expect(turns).toBeGreaterThan(2);
+    const exp = parseExposition(body);
+    expect(duplicateSeries(exp)).toEqual([]);
+    expect(find(exp, METRICS.serviceUp.name, { address: '10.3.0.0:1' })).toHaveLength(1);
+    expect(promtoolCheck(body).status).toBe(0);
+  });
+
   it('lets other work run while it serializes many services, and stays valid if the registry changes meanwhile', async () => {
     const state = new FakeState();
     const lan = state.addListener('lan');
