@@ -19,7 +19,7 @@ import { errorCode } from './errors.js';
 import { emptyIgnoredCounts, IGNORED_FIELDS, type IgnoredField } from './ignored-fields.js';
 import { Backoff } from './net/backoff.js';
 import './net/dispose.js';
-import { checkEndpoint } from './net/endpoint.js';
+import { checkEndpoint, type Endpoint } from './net/endpoint.js';
 import {
   type InterfaceSpec,
   type IpFamily,
@@ -91,6 +91,25 @@ export interface ListenerOptions {
   meter?: Meter;
 }
 
+/**
+ * What `reconfigure()` may change on a running listener. Absent keys keep their value; `interfaces` present
+ * as undefined means the kernel's choice.
+ */
+export type ListenerSettings = Pick<
+  ListenerOptions,
+  | 'group'
+  | 'port'
+  | 'interfaces'
+  | 'bufferSize'
+  | 'receiveBufferSize'
+  | 'serviceTimeout'
+  | 'retention'
+  | 'maxServices'
+  | 'typeFilter'
+  | 'guards'
+  | 'extensions'
+>;
+
 export interface ListenerEvents {
   /**
    * The original's `recv_signal`: every JSON object received (services and other objects alike), its
@@ -147,6 +166,11 @@ interface PlanEntry {
 }
 
 const SWEEP_INTERVAL_MS = 1000;
+/**
+ * A move to another group or port keeps the old sockets joined this long after the new ones joined, then open
+ * as long again after leaving, so that what the kernel had already queued for them is read, not discarded.
+ */
+const OVERLAP_MS = 100;
 
 interface Baseline {
   packetsReceived: number;
@@ -169,24 +193,24 @@ interface Baseline {
  * isolation between groups sharing a port, and counters that exporters read at scrape time.
  */
 export class VaultMultiListener extends EventEmitter<ListenerEvents> {
-  readonly group: string;
-  readonly port: number;
-  readonly interfaces: 'all' | string[];
   readonly timeout: number;
-  readonly bufferSize: number;
   readonly registry: ServiceRegistry;
   /** Lifetime totals; they only grow (resetMetrics() moves a baseline instead). */
   readonly stats: ListenerStats;
 
-  private readonly family: IpFamily;
-  private readonly where: string;
-  private readonly receiveBufferSize: number;
+  // The settings a reload may change in place (reconfigure()); read them through the getters below.
+  private groupValue: string;
+  private portValue: number;
+  private interfacesValue: 'all' | string[];
+  private family: IpFamily;
+  private where: string;
+  private receiveBufferSize: number;
+  private guards: ReceiveGuard[];
+  private decodeOptions: DecodeOptions;
   private readonly reuseAddr: boolean;
   private readonly reconcileIntervalMs: number;
   private readonly clock: Clock;
-  private readonly guards: ReceiveGuard[];
   private readonly callback: ListenerCallback | undefined;
-  private readonly decodeOptions: DecodeOptions;
 
   private readonly decoded = new PayloadCache<Announcement>();
   private readonly receivers = new Map<string, Receiver>();
@@ -207,21 +231,23 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
 
   constructor(options: ListenerOptions = {}) {
     super();
-    this.group = options.group ?? DEFAULT_MULTICAST_GROUP;
-    this.port = options.port ?? DEFAULT_PORT;
-    const endpoint = checkEndpoint(this.group, this.port);
+    const endpoint = checkEndpoint(options.group ?? DEFAULT_MULTICAST_GROUP, options.port ?? DEFAULT_PORT);
+    this.groupValue = endpoint.group;
+    this.portValue = endpoint.port;
     this.where = endpoint.where;
     this.family = endpoint.family;
-    this.interfaces = normaliseInterfaces(options.interfaces);
+    this.interfacesValue = normaliseInterfaces(options.interfaces);
     this.timeout = options.timeout ?? DEFAULT_TIMEOUT;
-    this.bufferSize = options.bufferSize ?? DEFAULT_BUFFER_SIZE;
     this.receiveBufferSize = options.receiveBufferSize ?? DEFAULT_RECEIVE_BUFFER_BYTES;
     this.reuseAddr = options.reuseAddr ?? true;
     this.reconcileIntervalMs = options.reconcileInterval ?? DEFAULT_RECONCILE_INTERVAL_MS;
     this.clock = options.clock ?? systemClock;
     this.guards = [...(options.guards ?? [])];
     this.callback = options.callback;
-    this.decodeOptions = { maxBytes: this.bufferSize, extensions: options.extensions ?? true };
+    this.decodeOptions = {
+      maxBytes: options.bufferSize ?? DEFAULT_BUFFER_SIZE,
+      extensions: options.extensions ?? true,
+    };
     this.registry = new ServiceRegistry({
       serviceTimeoutMs: (options.serviceTimeout ?? SERVICE_TIMEOUT_SECONDS) * 1000,
       retentionMs: (options.retention ?? DEFAULT_RETENTION_SECONDS) * 1000,
@@ -268,6 +294,74 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
     const listener = new VaultMultiListener(options);
     await listener.start();
     return listener;
+  }
+
+  get group(): string {
+    return this.groupValue;
+  }
+
+  get port(): number {
+    return this.portValue;
+  }
+
+  get interfaces(): 'all' | string[] {
+    return this.interfacesValue;
+  }
+
+  /** Largest datagram accepted, bytes. */
+  get bufferSize(): number {
+    return this.decodeOptions.maxBytes;
+  }
+
+  /**
+   * Applies new settings without losing what the listener knows: the registry (with every service's state and
+   * sequence tracking), the counters and the guards' state stay. Timeouts, retention, limits, the type filter,
+   * the guards, the datagram size, the extensions switch and the receive buffer change in place; a change of interfaces joins the new
+   * ones before it leaves the old. A change of group or port is make-before-break: the new sockets are bound
+   * and joined, then the old ones leave, drain what the kernel queued for them, and close. Rejects on invalid
+   * settings (changing nothing), or when the new sockets cannot be bound: then it keeps listening on its old
+   * group, port and interfaces, with the other settings applied.
+   */
+  async reconfigure(settings: ListenerSettings): Promise<void> {
+    const endpoint = checkEndpoint(settings.group ?? this.groupValue, settings.port ?? this.portValue);
+    const interfaces =
+      'interfaces' in settings ? normaliseInterfaces(settings.interfaces) : this.interfacesValue;
+    const ms = (seconds: number | undefined) => (seconds === undefined ? undefined : seconds * 1000);
+    this.registry.configure({
+      serviceTimeoutMs: ms(settings.serviceTimeout),
+      retentionMs: ms(settings.retention),
+      maxServices: settings.maxServices,
+      typeFilter: settings.typeFilter,
+    });
+    if (settings.guards !== undefined) this.guards = [...settings.guards];
+    const decode = {
+      maxBytes: settings.bufferSize ?? this.decodeOptions.maxBytes,
+      extensions: settings.extensions ?? this.decodeOptions.extensions,
+    };
+    if (
+      decode.maxBytes !== this.decodeOptions.maxBytes ||
+      decode.extensions !== this.decodeOptions.extensions
+    ) {
+      this.decodeOptions = decode;
+      // Decodes made under the old rules must not let a now oversize or differently read datagram through.
+      this.decoded.clear();
+    }
+    if (settings.receiveBufferSize !== undefined && settings.receiveBufferSize !== this.receiveBufferSize) {
+      this.receiveBufferSize = settings.receiveBufferSize;
+      for (const r of this.receivers.values()) this.sizeBuffer(r.socket);
+    }
+    const previousInterfaces = this.interfacesValue;
+    this.interfacesValue = interfaces;
+    if (endpoint.where === this.where) {
+      this.reconcile();
+      return;
+    }
+    try {
+      await this.moveTo(endpoint);
+    } catch (err) {
+      this.interfacesValue = previousInterfaces;
+      throw err;
+    }
   }
 
   /** Binds, joins the group and starts receiving. Rejects with a VaultMulticastError when a bind fails. */
@@ -576,11 +670,7 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
       port: this.port,
       reuseAddr: this.reuseAddr,
     });
-    this.bufferReport = sizeReceiveBuffer(socket, this.receiveBufferSize);
-    if (this.bufferReport.warning !== undefined) {
-      const warning = this.bufferReport.warning;
-      queueMicrotask(() => this.safeEmit('warning', warning));
-    }
+    this.sizeBuffer(socket);
     const receiver: Receiver = {
       key: entry.key,
       bindAddress: entry.bindAddress ?? '',
@@ -607,6 +697,48 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
     this.receivers.set(entry.key, receiver);
     this.backoffs.get(entry.key)?.reset();
     return receiver;
+  }
+
+  private sizeBuffer(socket: Socket): void {
+    this.bufferReport = sizeReceiveBuffer(socket, this.receiveBufferSize);
+    if (this.bufferReport.warning !== undefined) {
+      const warning = this.bufferReport.warning;
+      queueMicrotask(() => this.safeEmit('warning', warning));
+    }
+  }
+
+  /** Moves to another group or port, make-before-break (see reconfigure()). */
+  private async moveTo(endpoint: Endpoint): Promise<void> {
+    if (this.starting) await this.starting.catch(() => undefined);
+    const before = { group: this.groupValue, port: this.portValue, where: this.where, family: this.family };
+    const setEndpoint = (e: typeof before) => {
+      this.groupValue = e.group;
+      this.portValue = e.port;
+      this.where = e.where;
+      this.family = e.family;
+    };
+    setEndpoint(endpoint);
+    if (!this.running) return;
+    const old = [...this.receivers.values()];
+    this.receivers.clear();
+    this.unresolved.clear();
+    const plan = this.plan();
+    try {
+      for (const entry of plan) if (entry.bindAddress !== undefined) await this.createReceiver(entry);
+    } catch (err) {
+      // Keep listening where we were: the new sockets go, the old ones were never touched.
+      await Promise.all([...this.receivers.values()].map((r) => closeSocket(r.socket)));
+      this.receivers.clear();
+      setEndpoint(before);
+      for (const r of old) this.receivers.set(r.key, r);
+      throw err;
+    }
+    this.applyMemberships(plan);
+    // Both are heard for a moment, so senders moving over at the same time are not missed in between.
+    await new Promise((r) => setTimeout(r, OVERLAP_MS));
+    for (const r of old) r.memberships.leaveAll();
+    await new Promise((r) => setTimeout(r, OVERLAP_MS));
+    await Promise.all(old.map((r) => closeSocket(r.socket)));
   }
 
   /** Brings sockets and memberships in line with the plan: create, re-create, close, join, leave. */

@@ -132,7 +132,7 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
   private readonly where: string;
   private readonly announceTtl: number | undefined;
   private readonly goodbyeOnStop: boolean;
-  private readonly signer: AnnouncementSigner | undefined;
+  private signer: AnnouncementSigner | undefined;
   private readonly reconcileIntervalMs: number;
   private readonly clock: Clock;
   private readonly random: () => number;
@@ -233,6 +233,22 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
     const publisher = new VaultMultiPublisher(options);
     await publisher.start();
     return publisher;
+  }
+
+  /**
+   * Signs from the next announcement on with `signer` (undefined: unsigned), keeping the sockets and the
+   * sequence numbers, so a key rotation needs no restart (and no goodbye). Throws like updateMessage() when
+   * the message would no longer fit; the old signer then stays.
+   */
+  updateSigner(signer: AnnouncementSigner | undefined): void {
+    const previous = this.signer;
+    this.signer = signer;
+    try {
+      this.updateMessage(this.currentMessage);
+    } catch (err) {
+      this.signer = previous;
+      throw err;
+    }
   }
 
   /** Opens the sockets and sends the first announcement at once, then one per interval. */

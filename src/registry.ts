@@ -100,11 +100,17 @@ function positive(name: string, value: number, allowZero: boolean): number {
   return value;
 }
 
+/** The settings `configure()` may change on a running registry. */
+export type ServiceRegistrySettings = Pick<
+  ServiceRegistryOptions,
+  'serviceTimeoutMs' | 'retentionMs' | 'maxServices' | 'typeFilter'
+>;
+
 export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
-  readonly serviceTimeoutMs: number;
-  readonly retentionMs: number;
-  readonly maxServices: number;
-  readonly typeFilter: string;
+  serviceTimeoutMs: number;
+  retentionMs: number;
+  maxServices: number;
+  typeFilter: string;
   readonly stats: RegistryStats = { discovered: 0, expired: 0, goodbyes: 0, conflicts: 0, refused: 0 };
 
   readonly #clock: Clock;
@@ -126,17 +132,29 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
 
   constructor(options: ServiceRegistryOptions = {}) {
     super();
-    this.serviceTimeoutMs = positive(
-      'serviceTimeoutMs',
-      options.serviceTimeoutMs ?? SERVICE_TIMEOUT_SECONDS * 1000,
-      false,
-    );
-    this.retentionMs = positive('retentionMs', options.retentionMs ?? DEFAULT_RETENTION_SECONDS * 1000, true);
-    const max = options.maxServices ?? DEFAULT_MAX_SERVICES;
-    if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`maxServices must be >= 1, got ${max}`);
-    this.maxServices = max;
-    this.typeFilter = options.typeFilter ?? '';
+    this.serviceTimeoutMs = SERVICE_TIMEOUT_SECONDS * 1000;
+    this.retentionMs = DEFAULT_RETENTION_SECONDS * 1000;
+    this.maxServices = DEFAULT_MAX_SERVICES;
+    this.typeFilter = '';
+    this.configure(options);
     this.#clock = options.clock ?? systemClock;
+  }
+
+  /**
+   * Changes settings in place (a reload), keeping every record, its sequence tracking and the lifetime stats.
+   * All values are checked before any is applied. The new timeout applies from each service's next
+   * announcement and the new retention from its next change of state; a lower maxServices evicts nothing, it
+   * only refuses new services until there is room; a new typeFilter keeps the services already tracked.
+   */
+  configure(settings: ServiceRegistrySettings): void {
+    const timeout = positive('serviceTimeoutMs', settings.serviceTimeoutMs ?? this.serviceTimeoutMs, false);
+    const retention = positive('retentionMs', settings.retentionMs ?? this.retentionMs, true);
+    const max = settings.maxServices ?? this.maxServices;
+    if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`maxServices must be >= 1, got ${max}`);
+    this.serviceTimeoutMs = timeout;
+    this.retentionMs = retention;
+    this.maxServices = max;
+    this.typeFilter = settings.typeFilter ?? this.typeFilter;
   }
 
   /** Services tracked, down ones included. */

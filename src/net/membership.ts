@@ -33,20 +33,26 @@ export class MembershipSet {
     private readonly group: string,
   ) {}
 
-  /** Joins on every interface in `wanted` (undefined: the kernel's choice) and leaves the ones gone. */
+  /**
+   * Joins on every interface in `wanted` (undefined: the kernel's choice), then leaves the ones gone: joins
+   * first, so that a change of interfaces (a reload) leaves no moment without a membership. A membership the
+   * kernel holds for one address is shared by every spec naming it ('lo' and '127.0.0.1'): it is dropped only
+   * when no wanted spec still uses it.
+   */
   reconcile(wanted: readonly ResolvedInterface[] | undefined): JoinChange[] {
     const changes: JoinChange[] = [];
     const targets: readonly ResolvedInterface[] = wanted ?? [
       { spec: 'default', name: undefined, ifindex: undefined, address: undefined, error: undefined },
     ];
+    for (const target of targets) changes.push(this.joinOne(target));
     const keep = new Set(targets.map((t) => t.spec));
     for (const [spec, h] of this.held) {
       if (keep.has(spec)) continue;
-      this.leave(h);
       this.held.delete(spec);
+      const shared = [...this.held.values()].some((o) => o.status.joined && o.joinedWith === h.joinedWith);
+      if (!shared) this.leave(h);
       changes.push({ status: { ...h.status, joined: false }, outcome: 'left', error: undefined });
     }
-    for (const target of targets) changes.push(this.joinOne(target));
     return changes;
   }
 
