@@ -2,17 +2,20 @@
  * The agent process: the listeners and publishers of one configuration, the HTTP server and the OTLP export,
  * started together, reloaded by difference and stopped in the order that lets peers notice (goodbyes first).
  *
- * Reload by difference: a listener or publisher whose configuration did not change keeps its socket (and its
- * counters and registry); a publisher whose only change is the message gets the new message in place; removed
- * ones close (publishers say goodbye) and added ones start. A configuration that fails to load or apply leaves
- * the running one in place. Reloads are serialized, and requests that arrive while one runs collapse into a
+ * Reload by difference, losing nothing the change does not force: a listener is never rebuilt by a reload —
+ * changed settings (security included) are applied to the running listener, which keeps its registry,
+ * counters and sequence tracking, and a new group or port is joined before the old one closes. A publisher
+ * takes a new message and a new signing key in place; one whose socket settings changed restarts with its
+ * counters carried over. Removed ones close (publishers say goodbye) and added ones start. A configuration
+ * that fails to load leaves the running one in place; a part that fails to apply keeps its previous settings
+ * and fails the reload. Reloads are serialized, and requests that arrive while one runs collapse into a
  * single follow-up, so a burst of SIGHUPs costs at most two reloads.
  */
 import { EventEmitter } from 'node:events';
-import { VaultMultiListener } from '../listener.js';
+import { type ListenerSettings, VaultMultiListener } from '../listener.js';
 import { VaultMultiPublisher } from '../publisher.js';
 import { createReceiveGuards, createSigner } from '../security/index.js';
-import type { ServiceRecord } from '../types.js';
+import type { AnnouncementSigner, PublisherStats, ServiceRecord } from '../types.js';
 import type { StatusView } from './api-types.js';
 import { diffConfig } from './config/diff.js';
 import type { AgentConfig, HttpConfig, ListenerConfig, PublisherConfig } from './config/types.js';
@@ -251,8 +254,9 @@ export class Agent implements AgentState {
     });
   }
 
-  private startListener(l: ListenerConfig, config: AgentConfig): Promise<void> {
-    const listener = new VaultMultiListener({
+  /** A listener's settings; `withGuards` false leaves out the guards, so that a reconfigure keeps their state. */
+  private listenerSettings(l: ListenerConfig, config: AgentConfig, withGuards = true): ListenerSettings {
+    return {
       group: l.group,
       port: l.port,
       interfaces: l.interfaces,
@@ -263,8 +267,12 @@ export class Agent implements AgentState {
       maxServices: l.maxServices,
       typeFilter: l.typeFilter,
       extensions: l.extensions,
-      guards: this.guardsFor(l, config),
-    });
+      ...(withGuards ? { guards: this.guardsFor(l, config) } : {}),
+    };
+  }
+
+  private startListener(l: ListenerConfig, config: AgentConfig): Promise<void> {
+    const listener = new VaultMultiListener(this.listenerSettings(l, config));
     const log = this.log.child({ listener: l.name, group: l.group, port: l.port });
     const unwire = wireListener(listener, log, (event, rec) =>
       this.events.emit('service', l.name, event, rec),
@@ -274,12 +282,15 @@ export class Agent implements AgentState {
     return runner.start();
   }
 
-  private startPublisher(p: PublisherConfig, config: AgentConfig): Promise<void> {
+  private signerFor(p: PublisherConfig, config: AgentConfig): AnnouncementSigner | undefined {
     const key = config.security.signing.keys[0];
-    const signer =
-      p.sign && key !== undefined
-        ? createSigner({ keyId: key.id, key: key.key, group: p.group, port: p.port })
-        : undefined;
+    return p.sign && key !== undefined
+      ? createSigner({ keyId: key.id, key: key.key, group: p.group, port: p.port })
+      : undefined;
+  }
+
+  private startPublisher(p: PublisherConfig, config: AgentConfig, carry?: PublisherStats): Promise<void> {
+    const signer = this.signerFor(p, config);
     const publisher = new VaultMultiPublisher({
       group: p.group,
       port: p.port,
@@ -292,6 +303,7 @@ export class Agent implements AgentState {
       signer,
     });
     const log = this.log.child({ publisher: p.name, group: p.group, port: p.port });
+    if (carry) Object.assign(publisher.stats, { ...carry, sendErrors: { ...carry.sendErrors } });
     const unwire = wirePublisher(publisher, log);
     const runner = new Runner('publisher', p.name, publisher, log);
     this.publisherMap.set(p.name, { entry: { name: p.name, config: p, publisher }, runner, unwire });
@@ -360,47 +372,68 @@ export class Agent implements AgentState {
       this.httpServer = fresh;
     }
 
-    // diffConfig lists changed entries (and every entry after a security change) as removed and added.
-    const listenerRestart = new Set<string>([...diff.listeners.removed, ...diff.listeners.added]);
+    // Publishers whose socket settings changed restart; listeners are never restarted by a reload.
     const publisherRestart = new Set<string>([...diff.publishers.removed, ...diff.publishers.added]);
-
     const nextListeners = new Map(next.listeners.map((l) => [l.name, l]));
     const nextPublishers = new Map(next.publishers.map((p) => [p.name, p]));
+    // A restarted publisher continues its counters, so they never go backwards in Prometheus.
+    const carried = new Map<string, PublisherStats>();
+    for (const [name, m] of this.publisherMap)
+      if (nextPublishers.has(name)) carried.set(name, m.entry.publisher.stats);
 
     // Close first so that a listener moved to another name can take over its port.
     await Promise.all([
       ...[...this.publisherMap.keys()]
         .filter((n) => publisherRestart.has(n) || !nextPublishers.has(n))
         .map((n) => this.stopPublisher(n)),
-      ...[...this.listenerMap.keys()]
-        .filter((n) => listenerRestart.has(n) || !nextListeners.has(n))
-        .map((n) => this.stopListener(n)),
+      ...[...this.listenerMap.keys()].filter((n) => !nextListeners.has(n)).map((n) => this.stopListener(n)),
     ]);
 
-    this.cfg = next;
-    let messageError: string | undefined;
-    for (const name of diff.publishers.messageOnly) {
-      const m = this.publisherMap.get(name);
+    // What could not be applied keeps its previous configuration, so the next reload tries it again.
+    const kept = new Map<string, ListenerConfig | PublisherConfig>();
+    const errors: string[] = [];
+    const changedListeners = new Set(diff.listeners.changed);
+    await Promise.all(
+      [...this.listenerMap].map(async ([name, m]) => {
+        const lc = nextListeners.get(name);
+        if (!lc) return;
+        try {
+          if (changedListeners.has(name)) {
+            const ownGuards =
+              diff.security || lc.group !== m.entry.config.group || lc.port !== m.entry.config.port;
+            await m.entry.listener.reconfigure(this.listenerSettings(lc, next, ownGuards));
+          }
+          this.listenerMap.set(name, { ...m, entry: { ...m.entry, config: lc } });
+        } catch (err) {
+          kept.set(`listener ${name}`, m.entry.config);
+          errors.push(`listener ${name}: ${errorText(err)}`);
+        }
+      }),
+    );
+    const messageOnly = new Set(diff.publishers.messageOnly);
+    for (const [name, m] of this.publisherMap) {
       const pc = nextPublishers.get(name);
-      if (!m || !pc || publisherRestart.has(name)) continue;
+      if (!pc) continue;
       try {
-        m.entry.publisher.updateMessage(pc.message);
+        if (messageOnly.has(name)) m.entry.publisher.updateMessage(pc.message);
+        if (diff.security) m.entry.publisher.updateSigner(this.signerFor(pc, next));
         this.publisherMap.set(name, { ...m, entry: { ...m.entry, config: pc } });
       } catch (err) {
-        messageError = `publisher ${name}: ${errorText(err)}`;
+        kept.set(`publisher ${name}`, m.entry.config);
+        errors.push(`publisher ${name}: ${errorText(err)}`);
       }
     }
-    // Unchanged entries take the new config object (equal by value) so views read one coherent config.
-    for (const [name, m] of this.listenerMap) {
-      const lc = nextListeners.get(name);
-      if (lc) this.listenerMap.set(name, { ...m, entry: { ...m.entry, config: lc } });
-    }
+    this.cfg = {
+      ...next,
+      listeners: next.listeners.map((l) => (kept.get(`listener ${l.name}`) as ListenerConfig) ?? l),
+      publishers: next.publishers.map((p) => (kept.get(`publisher ${p.name}`) as PublisherConfig) ?? p),
+    };
 
     await Promise.all([
       ...next.listeners.filter((l) => !this.listenerMap.has(l.name)).map((l) => this.startListener(l, next)),
       ...next.publishers
         .filter((p) => !this.publisherMap.has(p.name))
-        .map((p) => this.startPublisher(p, next)),
+        .map((p) => this.startPublisher(p, next, carried.get(p.name))),
     ]);
 
     if (diff.log) this.log.level = next.log.level;
@@ -427,12 +460,13 @@ export class Agent implements AgentState {
         listenersRemoved: diff.listeners.removed.length,
         publishersAdded: diff.publishers.added.length,
         publishersRemoved: diff.publishers.removed.length,
+        listenersReconfigured: diff.listeners.changed.length,
         messagesUpdated: diff.publishers.messageOnly.length,
       },
       'configuration applied',
     );
     this.events.emit('reloaded');
-    if (messageError !== undefined) throw new Error(messageError);
+    if (errors.length > 0) throw new Error(errors.join('; '));
   }
 
   /**

@@ -29,13 +29,13 @@ describe('diffConfig', () => {
     expect([d.http, d.log, d.metrics, d.security]).toEqual([false, false, false, false]);
   });
 
-  it('matches by name: removed, added, and changed as removed plus added', async () => {
+  it('matches by name: removed, added, and a changed listener only as changed (reconfigured in place)', async () => {
     const next = BASE.replace(
       '{name: b, group: 224.1.1.2, port: 5004}',
       '{name: c, group: 224.1.1.3, port: 5004}',
     ).replace('{name: a, group: 224.1.1.1, port: 5004}', '{name: a, group: 224.1.1.1, port: 5005}');
     const d = diffConfig(await load(BASE), await load(next));
-    expect(d.listeners).toEqual({ unchanged: [], removed: ['a', 'b'], added: ['a', 'c'], changed: ['a'] });
+    expect(d.listeners).toEqual({ unchanged: [], removed: ['b'], added: ['c'], changed: ['a'] });
     expect(d.empty).toBe(false);
   });
 
@@ -68,17 +68,20 @@ describe('diffConfig', () => {
     expect(d.publishers).toMatchObject({ removed: ['p'], added: ['p'], changed: ['p'], messageOnly: [] });
   });
 
-  it('counts every listener and publisher as changed when security changes', async () => {
+  it('reconfigures every listener and restarts no publisher when security changes', async () => {
     const next = `security: {allowSources: [10.0.0.0/8]}\n${BASE.replace('name: one', 'name: two')}`;
     const d = diffConfig(await load(BASE), await load(next));
     expect(d.security).toBe(true);
-    expect(d.listeners).toEqual({
-      unchanged: [],
-      removed: ['a', 'b'],
-      added: ['a', 'b'],
-      changed: ['a', 'b'],
+    expect(d.listeners).toEqual({ unchanged: [], removed: [], added: [], changed: ['a', 'b'] });
+    // The signer is swapped in place; only p's message changed.
+    expect(d.publishers).toEqual({
+      unchanged: ['q'],
+      removed: [],
+      added: [],
+      changed: [],
+      messageOnly: ['p'],
     });
-    expect(d.publishers).toMatchObject({ changed: ['p', 'q'], messageOnly: [] });
+    expect(d.empty).toBe(false);
   });
 
   it('reports http, log and metrics changes as flags without touching sockets', async () => {

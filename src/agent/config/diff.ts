@@ -5,16 +5,15 @@
  * - Listeners and publishers are matched by name. A name only in `prev` is removed (stop it; publishers say
  *   goodbye), a name only in `next` is added (start it), the same name with a deeply equal config is unchanged
  *   (keep its socket, its counters and its registry).
- * - The same name with any other difference is changed: it is listed in `changed` and ALSO in `removed` and
- *   `added`, so an agent that stops everything in `removed` and starts everything in `added` does the right
- *   thing without looking at `changed`.
- * - Exception: a publisher whose only difference is `message` is listed in `messageOnly` (and not in
- *   removed/added/changed); the running publisher takes the new message in place (updateMessage), keeping its
- *   socket and sequence numbers.
- * - Any change under `security` (signing keys or mode, source filters, rate limits) changes the guards of every
- *   listener and the signer of every publisher, so every listener and publisher present in both configs is
- *   treated as changed. Restarting is simpler and safer than patching guards in place, and security changes
- *   are rare.
+ * - A listener present in both with any other difference is `changed`, and so is every listener after a change
+ *   under `security` (its guards change): the running listener is reconfigured in place (new settings, new
+ *   guards, and for a new group or port new sockets opened before the old close), keeping its registry and
+ *   counters. It is not in `removed` or `added`.
+ * - A publisher present in both with a difference besides `message` is `changed` and ALSO in `removed` and
+ *   `added`: it restarts (its socket settings changed). One whose only difference is `message` is listed in
+ *   `messageOnly` and takes the new message in place (updateMessage), keeping its socket and sequence numbers.
+ * - A change under `security` restarts no publisher: the agent gives every kept publisher its new signer in
+ *   place (updateSigner), so a key rotation sends no goodbye and resets no sequence number.
  * - `http`, `log` and `metrics` are reported as flags; they never restart a listener or publisher. Secret
  *   files are re-read on every load, so a rotated token or certificate shows up as an `http` change.
  */
@@ -22,11 +21,11 @@ import type { AgentConfig } from './types.js';
 
 export interface ListenerDiff {
   unchanged: string[];
-  /** Names to stop: gone from the new config, or changed. */
+  /** Names to stop: gone from the new config (publishers: or changed). */
   removed: string[];
-  /** Names to start: new in the new config, or changed. */
+  /** Names to start: new in the new config (publishers: or changed). */
   added: string[];
-  /** Names present in both with a different config (each also in removed and added). */
+  /** Names present in both with a different config (listeners: also every one after a security change). */
   changed: string[];
 }
 
@@ -71,8 +70,7 @@ function byName<T extends { name: string }>(items: readonly T[]): Map<string, T>
 function diffNamed<T extends { name: string }>(
   prev: readonly T[],
   next: readonly T[],
-  forceChange: boolean,
-  onlyMessage: (a: T, b: T) => boolean,
+  opts: { forceChange: boolean; restartChanged: boolean; onlyMessage: (a: T, b: T) => boolean },
 ): PublisherDiff {
   const before = byName(prev);
   const after = byName(next);
@@ -80,12 +78,14 @@ function diffNamed<T extends { name: string }>(
   for (const [name, old] of before) {
     const now = after.get(name);
     if (now === undefined) d.removed.push(name);
-    else if (!forceChange && deepEqual(old, now)) d.unchanged.push(name);
-    else if (!forceChange && onlyMessage(old, now)) d.messageOnly.push(name);
+    else if (!opts.forceChange && deepEqual(old, now)) d.unchanged.push(name);
+    else if (!opts.forceChange && opts.onlyMessage(old, now)) d.messageOnly.push(name);
     else {
       d.changed.push(name);
-      d.removed.push(name);
-      d.added.push(name);
+      if (opts.restartChanged) {
+        d.removed.push(name);
+        d.added.push(name);
+      }
     }
   }
   for (const name of after.keys()) if (!before.has(name)) d.added.push(name);
@@ -94,15 +94,16 @@ function diffNamed<T extends { name: string }>(
 
 export function diffConfig(prev: AgentConfig, next: AgentConfig): ConfigDiff {
   const security = !deepEqual(prev.security, next.security);
-  const { messageOnly: _none, ...listeners } = diffNamed(
-    prev.listeners,
-    next.listeners,
-    security,
-    () => false,
-  );
-  const publishers = diffNamed(prev.publishers, next.publishers, security, (a, b) =>
-    deepEqual({ ...a, message: undefined }, { ...b, message: undefined }),
-  );
+  const { messageOnly: _none, ...listeners } = diffNamed(prev.listeners, next.listeners, {
+    forceChange: security,
+    restartChanged: false,
+    onlyMessage: () => false,
+  });
+  const publishers = diffNamed(prev.publishers, next.publishers, {
+    forceChange: false,
+    restartChanged: true,
+    onlyMessage: (a, b) => deepEqual({ ...a, message: undefined }, { ...b, message: undefined }),
+  });
   const http = !deepEqual(prev.http, next.http);
   const log = !deepEqual(prev.log, next.log);
   const metrics = !deepEqual(prev.metrics, next.metrics);
@@ -111,7 +112,7 @@ export function diffConfig(prev: AgentConfig, next: AgentConfig): ConfigDiff {
     !log &&
     !metrics &&
     !security &&
-    listeners.removed.length + listeners.added.length === 0 &&
+    listeners.removed.length + listeners.added.length + listeners.changed.length === 0 &&
     publishers.removed.length + publishers.added.length + publishers.messageOnly.length === 0;
   return { listeners, publishers, http, log, metrics, security, empty };
 }
