@@ -74,6 +74,7 @@ describe.skipIf(!NETNS_AVAILABLE || !IN_TEST_NETNS)('alerts and dashboards again
   let lan: Lan;
   let prom: PrometheusServer;
   const agents: SpawnedAgent[] = [];
+  const agentConfigs: Record<string, unknown>[] = [];
   const instances: string[] = [];
   const publishers = new Map<string, ChildProcess>();
   const transcript: string[] = [];
@@ -187,6 +188,7 @@ describe.skipIf(!NETNS_AVAILABLE || !IN_TEST_NETNS)('alerts and dashboards again
           },
         ],
       };
+      agentConfigs.push(config);
       agents.push(await spawnAgent(config, { host }));
     }
     prom = await startPrometheus({
@@ -273,6 +275,107 @@ describe.skipIf(!NETNS_AVAILABLE || !IN_TEST_NETNS)('alerts and dashboards again
       30_000,
     );
   }, 60_000);
+
+  it('keeps VaultMulticastServiceStale firing through a crash and restart of the agent, and resolves it when the service returns', async () => {
+    const host = lan.hosts[0];
+    const instance = instances[0] ?? '';
+    if (!host) throw new Error('no host 0');
+    publishers.get('svc-kill')?.kill('SIGKILL');
+    const [before] = await waitFiring(
+      'VaultMulticastServiceStale',
+      { service_name: 'svc-kill', instance },
+      'stale alert before the restart',
+    );
+    const t0 = Date.now();
+    const sequence: string[] = [];
+    const others = new Set<string>();
+    let restarted: SpawnedAgent | undefined;
+    let missing = 0;
+    // One poll: what Prometheus says about the agent and the alert right now.
+    const poll = async (step: string) => {
+      const alerts = await active('VaultMulticastServiceStale', { instance });
+      for (const a of alerts)
+        if (a.labels.service_name !== 'svc-kill') others.add(a.labels.service_name ?? '');
+      const mine = alerts.find((a) => a.labels.service_name === 'svc-kill');
+      if (mine?.state !== 'firing') missing++;
+      const [up] = await prom.query(`up{instance="${instance}"}`);
+      const [start] = await prom.query(`vault_multicast_start_time_seconds{instance="${instance}"}`);
+      const [exported] = await prom.query(
+        `vault_multicast_service_up{instance="${instance}",service_name="svc-kill"}`,
+      );
+      sequence.push(
+        `t+${((Date.now() - t0) / 1000).toFixed(1)}s ${step}: up=${up?.value?.[1] ?? '-'} ` +
+          `start_time=${start?.value?.[1] ?? '-'} service_up{svc-kill}=${exported?.value?.[1] ?? 'absent'} ` +
+          `alert=${mine ? `${mine.state} since ${mine.activeAt}` : 'none'}`,
+      );
+    };
+    await poll('stale, agent running');
+
+    // A crash: no goodbye, no flush; the restarted agent starts with an empty registry.
+    (agents[0] as SpawnedAgent).kill();
+    await (agents[0] as SpawnedAgent).exited();
+    await waitFor(
+      async () => {
+        await poll('agent killed');
+        return (await prom.query(`up{instance="${instance}"} == 0`)).length > 0;
+      },
+      'Prometheus to see the agent down',
+      30_000,
+    );
+    const restarting = spawnAgent(agentConfigs[0] as Record<string, unknown>, { host });
+    while (restarted === undefined) {
+      const done = await Promise.race([
+        restarting,
+        new Promise<undefined>((r) => setTimeout(() => r(undefined), 500)),
+      ]);
+      if (done) restarted = done;
+      else await poll('agent starting');
+    }
+    agents[0] = restarted;
+    await waitFor(
+      async () => {
+        await poll('agent restarted');
+        const [up] = await prom.query(`up{instance="${instance}"}`);
+        const [start] = await prom.query(`vault_multicast_start_time_seconds{instance="${instance}"}`);
+        return up?.value?.[1] === '1' && Number(start?.value?.[1]) * 1000 > t0;
+      },
+      'Prometheus to scrape the restarted agent',
+      30_000,
+    );
+    // Several evaluations with the new agent, which knows nothing of svc-kill.
+    const until = Date.now() + 5000;
+    while (Date.now() < until) {
+      await poll('agent restarted');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect((await servicesSeen(restarted)).has('svc-kill')).toBe(false);
+    // Every poll saw the alert firing, and it is the same alert (same activeAt) as before the crash.
+    expect(missing, sequence.join('\n')).toBe(0);
+    const [after] = await active('VaultMulticastServiceStale', { service_name: 'svc-kill', instance });
+    expect(after?.state).toBe('firing');
+    expect(after?.activeAt).toBe(before?.activeAt);
+    // The services that are fine (up before and after the restart) never fired on the restarted agent.
+    expect([...others]).toEqual([]);
+
+    startPublisher(2, 'svc-kill');
+    await waitFor(
+      async () => {
+        await poll('svc-kill announces again');
+        return (
+          (await active('VaultMulticastServiceStale', { service_name: 'svc-kill', instance })).length === 0
+        );
+      },
+      'stale alert to resolve once the service is back',
+      30_000,
+    );
+    expect([...others]).toEqual([]);
+    const compact = sequence.filter((line, i) => line.split(': ')[1] !== sequence[i - 1]?.split(': ')[1]);
+    note(
+      'Agent restart while svc-kill is stale (Prometheus, polled every ~0.5 s; repeats left out)',
+      compact.join('\n'),
+    );
+    console.log(compact.join('\n'));
+  }, 120_000);
 
   it('fires VaultMulticastHighErrorRate when garbage arrives, and not before', async () => {
     const ratio =

@@ -158,6 +158,12 @@ export const METRICS = {
     'version',
     'nodejs_version',
   ]),
+  startTime: def(
+    'start_time_seconds',
+    'gauge',
+    'Unix time the agent started; alert rules compare it with when a service was last exported, to tell an agent restart from a service that left.',
+    [],
+  ),
   configReloadSuccessful: def(
     'config_last_reload_successful',
     'gauge',

@@ -144,6 +144,7 @@ export const SAMPLE_READERS: Record<SampledFamilyKey, SampleReader> = {
   buildInfo: (state) => [
     { labels: { version: wellFormed(state.version), nodejs_version: process.version }, value: 1 },
   ],
+  startTime: (state) => [{ labels: {}, value: state.startedWallMs / 1000 }],
   configReloadSuccessful: (state) => [{ labels: {}, value: state.reload.lastSuccess ? 1 : 0 }],
   configReloadTimestamp: (state) => [{ labels: {}, value: state.reload.lastSuccessWallMs / 1000 }],
   configReloads: (state) => [
