@@ -132,19 +132,24 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
 
   constructor(options: ServiceRegistryOptions = {}) {
     super();
-    this.serviceTimeoutMs = SERVICE_TIMEOUT_SECONDS * 1000;
-    this.retentionMs = DEFAULT_RETENTION_SECONDS * 1000;
-    this.maxServices = DEFAULT_MAX_SERVICES;
-    this.typeFilter = '';
-    this.configure(options);
+    this.serviceTimeoutMs = positive(
+      'serviceTimeoutMs',
+      options.serviceTimeoutMs ?? SERVICE_TIMEOUT_SECONDS * 1000,
+      false,
+    );
+    this.retentionMs = positive('retentionMs', options.retentionMs ?? DEFAULT_RETENTION_SECONDS * 1000, true);
+    const max = options.maxServices ?? DEFAULT_MAX_SERVICES;
+    if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`maxServices must be >= 1, got ${max}`);
+    this.maxServices = max;
+    this.typeFilter = options.typeFilter ?? '';
     this.#clock = options.clock ?? systemClock;
   }
 
   /**
    * Changes settings in place (a reload), keeping every record, its sequence tracking and the lifetime stats.
    * All values are checked before any is applied. The new timeout applies from each service's next
-   * announcement and the new retention from its next change of state; a lower maxServices evicts nothing, it
-   * only refuses new services until there is room; a new typeFilter keeps the services already tracked.
+   * announcement and the new retention from its next change of state; a lower maxServices evicts nothing at
+   * once, it applies to the next new service; a new typeFilter keeps the services already tracked.
    */
   configure(settings: ServiceRegistrySettings): void {
     const timeout = positive('serviceTimeoutMs', settings.serviceTimeoutMs ?? this.serviceTimeoutMs, false);
