@@ -221,6 +221,8 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
   private sweepTimer: NodeJS.Timeout | undefined;
   private reconcileTimer: NodeJS.Timeout | undefined;
   private running = false;
+  /** While a move binds its new sockets, the reconcile pass must not open a second set of its own. */
+  private moving = false;
   private starting: Promise<void> | undefined;
   private startedMonoMs: number;
   private baseline: Baseline;
@@ -437,7 +439,7 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
 
   /** Re-resolves interfaces now and restores lost memberships (the timer does this every reconcileInterval). */
   reconcile(): void {
-    if (!this.running) return;
+    if (!this.running || this.moving) return;
     this.applyMemberships(this.plan());
   }
 
@@ -723,6 +725,7 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
     this.receivers.clear();
     this.unresolved.clear();
     const plan = this.plan();
+    this.moving = true;
     try {
       for (const entry of plan) if (entry.bindAddress !== undefined) await this.createReceiver(entry);
     } catch (err) {
@@ -732,6 +735,14 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
       setEndpoint(before);
       for (const r of old) this.receivers.set(r.key, r);
       throw err;
+    } finally {
+      this.moving = false;
+    }
+    if (!this.running) {
+      // Stopped meanwhile: stop() closed what was in the map; close the rest.
+      await Promise.all([...old, ...this.receivers.values()].map((r) => closeSocket(r.socket)));
+      this.receivers.clear();
+      return;
     }
     this.applyMemberships(plan);
     // Both are heard for a moment, so senders moving over at the same time are not missed in between.
@@ -874,7 +885,7 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
     this.problem({ operation, code, message, interface: key === '*' ? undefined : key, retryInMs: delay });
     const timer = setTimeout(() => {
       this.retryTimers.delete(timer);
-      if (!this.running) return;
+      if (!this.running || this.moving) return;
       const entry = this.plan().find((p) => p.key === key);
       if (entry && entry.unresolved === undefined && !this.receivers.has(key)) this.rebuild(entry);
     }, delay);
