@@ -377,6 +377,52 @@ describe.skipIf(!NETNS_AVAILABLE || !IN_TEST_NETNS)('alerts and dashboards again
     console.log(compact.join('\n'));
   }, 120_000);
 
+  it('raises no stale alert anywhere when an agent restarts gracefully (SIGTERM: its services say goodbye)', async () => {
+    const host = lan.hosts[0];
+    if (!host) throw new Error('no host 0');
+    // The crash above left agent-0 stale on the other agents until it came back: start from a quiet state.
+    await waitFor(
+      async () => (await active('VaultMulticastServiceStale')).length === 0,
+      'no stale alert before the graceful restart',
+      30_000,
+    );
+    const seen = new Set<string>();
+    const poll = async () => {
+      for (const a of await active('VaultMulticastServiceStale'))
+        seen.add(`${a.labels.service_name}@${a.labels.instance} ${a.state}`);
+    };
+    const stopped = (agents[0] as SpawnedAgent).stop('SIGTERM');
+    while (
+      !(await Promise.race([stopped.then(() => true), new Promise((r) => setTimeout(() => r(false), 300))]))
+    )
+      await poll();
+    expect((await stopped).code).toBe(0);
+    // Down long enough for the other agents' 2 s timeout and the 3 s `for:` to have fired, had it been stale.
+    const downUntil = Date.now() + 6000;
+    while (Date.now() < downUntil) {
+      await poll();
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const restarting = spawnAgent(agentConfigs[0] as Record<string, unknown>, { host });
+    let restarted: SpawnedAgent | undefined;
+    while (restarted === undefined) {
+      const done = await Promise.race([
+        restarting,
+        new Promise<undefined>((r) => setTimeout(() => r(undefined), 300)),
+      ]);
+      if (done) restarted = done;
+      else await poll();
+    }
+    agents[0] = restarted;
+    const until = Date.now() + 6000;
+    while (Date.now() < until) {
+      await poll();
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    expect([...seen]).toEqual([]);
+    note('Stale alerts during a graceful restart of agent 0 (polled every 0.3 s for ~12 s)', [...seen]);
+  }, 120_000);
+
   it('fires VaultMulticastHighErrorRate when garbage arrives, and not before', async () => {
     const ratio =
       'sum by (instance) (rate(vault_multicast_dropped_packets_total{reason!~"filtered|duplicate|service_limit"}[5m]))';
