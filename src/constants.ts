@@ -19,6 +19,11 @@ export const DEFAULT_MESSAGE = 'there is nothing to see';
 export const DEFAULT_RETENTION_SECONDS = 600;
 /** Services one registry tracks at most; further new services are dropped and counted. */
 export const DEFAULT_MAX_SERVICES = 10_000;
+/**
+ * Announcement bytes a registry keeps at most (64 MiB): 10,000 services of 6.7 KB whole. Beyond it the largest
+ * announcements lose their extra keys, so 10,000 datagrams of 65 KB cost ~64 MiB, not 650 MB.
+ */
+export const DEFAULT_MAX_REGISTRY_BYTES = 64 * 1024 * 1024;
 /** SO_RCVBUF asked for, in bytes: enough for a burst of ~100k announcements/s (the kernel may cap it). */
 export const DEFAULT_RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 /** Fraction of the interval by which each announcement is moved at random, so that fleets don't synchronise. */

@@ -74,6 +74,8 @@ export interface ListenerOptions {
   /** Seconds a stale or departed service stays listed before it is forgotten. */
   retention?: number;
   maxServices?: number;
+  /** Announcement bytes the registry keeps at most; over it the largest lose their extra keys (default 64 MiB). */
+  maxRegistryBytes?: number;
   /** Substring a service's `type` must contain (the widget's filter); '' accepts all. */
   typeFilter?: string;
   /**
@@ -254,6 +256,7 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
       serviceTimeoutMs: (options.serviceTimeout ?? SERVICE_TIMEOUT_SECONDS) * 1000,
       retentionMs: (options.retention ?? DEFAULT_RETENTION_SECONDS) * 1000,
       maxServices: options.maxServices ?? DEFAULT_MAX_SERVICES,
+      maxBytes: options.maxRegistryBytes,
       typeFilter: options.typeFilter ?? '',
       clock: this.clock,
     });
@@ -390,9 +393,12 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
     this.startedMonoMs = this.clock.monotonicMs();
     this.baseline = this.currentTotals();
     this.applyMemberships(plan);
-    this.sweepTimer = setInterval(() => this.registry.sweep(), SWEEP_INTERVAL_MS);
+    this.sweepTimer = setInterval(() => this.tick('sweep', () => this.registry.sweep()), SWEEP_INTERVAL_MS);
     this.sweepTimer.unref();
-    this.reconcileTimer = setInterval(() => this.reconcile(), this.reconcileIntervalMs);
+    this.reconcileTimer = setInterval(
+      () => this.tick('reconcile', () => this.reconcile()),
+      this.reconcileIntervalMs,
+    );
     this.reconcileTimer.unref();
   }
 
@@ -549,7 +555,7 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
     }
     let outcome: ReturnType<ServiceRegistry['observe']>;
     try {
-      outcome = this.registry.observe(announcement, rinfo.address, nowMono);
+      outcome = this.registry.observe(announcement, rinfo.address, nowMono, msg.length);
     } catch {
       // A handler on the registry's own events threw after the registry took the announcement: count it
       // like any handler error; letting it unwind would end the process from a socket callback.
@@ -602,6 +608,24 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
       (this.emit as (e: K, ...a: ListenerEvents[K]) => boolean)(event, ...args);
     } catch {
       this.stats.callbackErrors++;
+    }
+  }
+
+  /**
+   * Runs a timer's work so that nothing it throws (EMFILE from networkInterfaces() when descriptors run out,
+   * a throwing handler) ends the process: counted as a socket error and reported; the next tick retries.
+   */
+  private tick(operation: 'sweep' | 'reconcile', work: () => void): void {
+    try {
+      work();
+    } catch (err) {
+      this.problem({
+        operation,
+        code: (err as NodeJS.ErrnoException)?.code ?? 'UNKNOWN',
+        message: err instanceof Error ? err.message : String(err),
+        interface: undefined,
+        retryInMs: operation === 'sweep' ? SWEEP_INTERVAL_MS : this.reconcileIntervalMs,
+      });
     }
   }
 

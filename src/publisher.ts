@@ -270,7 +270,21 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
     }
     this.running = true;
     this.startedMonoMs = this.clock.monotonicMs();
-    this.reconcileTimer = setInterval(() => this.reconcile(), this.reconcileIntervalMs);
+    this.reconcileTimer = setInterval(() => {
+      // Out of descriptors, networkInterfaces() throws EMFILE: counted and reported, retried at the next tick.
+      try {
+        this.reconcile();
+      } catch (err) {
+        this.socketProblems++;
+        this.safeEmit('socketError', {
+          operation: 'reconcile',
+          code: (err as NodeJS.ErrnoException)?.code ?? 'UNKNOWN',
+          message: errorMessage(err),
+          interface: undefined,
+          retryInMs: this.reconcileIntervalMs,
+        });
+      }
+    }, this.reconcileIntervalMs);
     this.reconcileTimer.unref();
     void this.announce();
     this.scheduleNext();

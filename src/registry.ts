@@ -11,8 +11,14 @@
  */
 import { EventEmitter } from 'node:events';
 import { type Clock, systemClock } from './clock.js';
-import { DEFAULT_MAX_SERVICES, DEFAULT_RETENTION_SECONDS, SERVICE_TIMEOUT_SECONDS } from './constants.js';
+import {
+  DEFAULT_MAX_REGISTRY_BYTES,
+  DEFAULT_MAX_SERVICES,
+  DEFAULT_RETENTION_SECONDS,
+  SERVICE_TIMEOUT_SECONDS,
+} from './constants.js';
 import { isSendingTime } from './sending-time.js';
+import { SourceShares } from './source-shares.js';
 import type {
   Announcement,
   DownReason,
@@ -27,14 +33,30 @@ export interface ServiceRegistryOptions {
   serviceTimeoutMs?: number;
   /** Milliseconds a stale or gone service stays (marked down) before it is forgotten. */
   retentionMs?: number;
-  /** Services tracked at most, down ones included. */
+  /**
+   * Services tracked at most, down ones included. When full, the oldest down service makes room; when all
+   * are up, a source below its fair share takes the least recently seen entry of the largest source.
+   */
   maxServices?: number;
+  /**
+   * Announcement bytes kept at most. Over it, the largest announcements lose their extra keys (`cut`); the
+   * keys the library reads (type, name, host, port, …) are always kept.
+   */
+  maxBytes?: number;
   /** Only services whose type contains this string are tracked (the widget's filter); '' tracks all. */
   typeFilter?: string;
   clock?: Clock;
 }
 
 export type ObserveResult = 'accepted' | 'filtered' | 'service_limit';
+
+/** Registry counters beyond RegistryStats: the two ways the bounds make room. */
+export interface RegistryBoundStats {
+  /** Up services forgotten to make room for a source holding fewer than its share. */
+  evicted: number;
+  /** Announcements whose extra keys were cut to stay under `maxBytes`. */
+  cut: number;
+}
 
 export type ServiceRegistryEvents = {
   /** A service appeared: new, or back after going stale or gone. */
@@ -72,6 +94,44 @@ interface Entry {
   /** Up services with an explicit name: the set of entries claiming the same type and name. */
   claim: Set<Entry> | undefined;
   claimKey: string;
+  /** Bytes counted against `maxBytes`: the datagram's size, or what is left once cut. */
+  bytes: number;
+  /** Size class (log2 of `bytes`) while the entry still has extra keys to cut; -1 otherwise. */
+  sizeClass: number;
+}
+
+/** A source holding this many entries or fewer is never displaced to make room for another. */
+export const FAIR_SHARE_FLOOR = 16;
+
+/** The keys the library reads from an announcement: never cut. */
+const IDENTITY_KEYS = [
+  'type',
+  'name',
+  'host',
+  'port',
+  'version',
+  'timestamp',
+  'ttl',
+  'seq',
+  'goodbye',
+  'metrics_port',
+];
+/** Bytes an announcement's JSON punctuation and numbers take besides its strings, roughly. */
+const IDENTITY_OVERHEAD = 96;
+
+function identityOnly(data: Record<string, unknown>): Record<string, unknown> {
+  const kept: Record<string, unknown> = {};
+  for (const key of IDENTITY_KEYS) if (Object.hasOwn(data, key)) kept[key] = data[key];
+  return kept;
+}
+
+function hasExtraKeys(data: Record<string, unknown>): boolean {
+  for (const key in data) if (!IDENTITY_KEYS.includes(key)) return true;
+  return false;
+}
+
+function identityBytes(rec: ServiceRecord): number {
+  return IDENTITY_OVERHEAD + rec.type.length + rec.name.length + rec.host.length + (rec.version?.length ?? 0);
 }
 
 /** Adds `entry` to the set under `key`, creating the set on first use; returns the set. */
@@ -103,15 +163,17 @@ function positive(name: string, value: number, allowZero: boolean): number {
 /** The settings `configure()` may change on a running registry. */
 export type ServiceRegistrySettings = Pick<
   ServiceRegistryOptions,
-  'serviceTimeoutMs' | 'retentionMs' | 'maxServices' | 'typeFilter'
+  'serviceTimeoutMs' | 'retentionMs' | 'maxServices' | 'maxBytes' | 'typeFilter'
 >;
 
 export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
   serviceTimeoutMs: number;
   retentionMs: number;
   maxServices: number;
+  maxBytes: number;
   typeFilter: string;
   readonly stats: RegistryStats = { discovered: 0, expired: 0, goodbyes: 0, conflicts: 0, refused: 0 };
+  readonly boundStats: RegistryBoundStats = { evicted: 0, cut: 0 };
 
   readonly #clock: Clock;
   /**
@@ -129,6 +191,10 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
   /** `type` NUL `name` → up entries announcing that explicit name. */
   readonly #claims = new Map<string, Set<Entry>>();
   readonly #counts: ServiceCounts = { up: 0, stale: 0, gone: 0 };
+  readonly #shares = new SourceShares<Entry>();
+  /** Size class → entries that still have extra keys; the largest class is cut first. */
+  readonly #sizeClasses: Set<Entry>[] = Array.from({ length: 32 }, () => new Set<Entry>());
+  #bytes = 0;
 
   constructor(options: ServiceRegistryOptions = {}) {
     super();
@@ -141,6 +207,10 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
     const max = options.maxServices ?? DEFAULT_MAX_SERVICES;
     if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`maxServices must be >= 1, got ${max}`);
     this.maxServices = max;
+    const maxBytes = options.maxBytes ?? DEFAULT_MAX_REGISTRY_BYTES;
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 1)
+      throw new RangeError(`maxBytes must be >= 1, got ${maxBytes}`);
+    this.maxBytes = maxBytes;
     this.typeFilter = options.typeFilter ?? '';
     this.#clock = options.clock ?? systemClock;
   }
@@ -156,7 +226,11 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
     const retention = positive('retentionMs', settings.retentionMs ?? this.retentionMs, true);
     const max = settings.maxServices ?? this.maxServices;
     if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`maxServices must be >= 1, got ${max}`);
+    const maxBytes = settings.maxBytes ?? this.maxBytes;
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 1)
+      throw new RangeError(`maxBytes must be >= 1, got ${maxBytes}`);
     this.serviceTimeoutMs = timeout;
+    this.maxBytes = maxBytes;
     this.retentionMs = retention;
     this.maxServices = max;
     this.typeFilter = settings.typeFilter ?? this.typeFilter;
@@ -165,6 +239,11 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
   /** Services tracked, down ones included. */
   get size(): number {
     return this.#size;
+  }
+
+  /** Announcement bytes kept, counted against `maxBytes`. */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   /** Services by state (kept up to date as they change, so this is cheap). */
@@ -185,23 +264,32 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
   /**
    * Records one announcement received from `source`. `nowMonoMs` lets a caller that already read the
    * monotonic clock for this datagram pass it on. Returns what became of it: 'filtered' (type filter),
-   * 'service_limit' (a new service while the registry is full of up services) or 'accepted'.
+   * 'service_limit' (a new service while the registry is full and nothing can make room) or 'accepted'.
+   * `bytes` is the datagram's size (default: the size of `a.data` as JSON).
    */
-  observe(a: Announcement, source: string, nowMonoMs: number = this.#clock.monotonicMs()): ObserveResult {
+  observe(
+    a: Announcement,
+    source: string,
+    nowMonoMs: number = this.#clock.monotonicMs(),
+    bytes?: number,
+  ): ObserveResult {
     if (this.typeFilter !== '' && !a.type.includes(this.typeFilter)) return 'filtered';
     const entry = this.#byType.get(a.type)?.get(a.addr);
     const wallMs = this.#clock.wallMs();
     if (entry === undefined) {
       // A goodbye from a service never seen leaves nothing to mark.
       if (a.goodbye) return 'accepted';
-      if (this.#size >= this.maxServices && !this.#evictOldestDown()) {
+      if (this.#size >= this.maxServices && !this.#evictOldestDown() && !this.#evictForShare(source)) {
         this.stats.refused++;
         return 'service_limit';
       }
-      this.#add(a, source, nowMonoMs, wallMs);
+      this.#add(a, source, nowMonoMs, wallMs, bytes);
       return 'accepted';
     }
     const rec = entry.rec;
+    if (rec.source !== source) this.#shares.delete(rec.source, entry);
+    this.#shares.touch(source, entry);
+    this.#keep(entry, a.data, bytes);
     // The sweep may be late (a stalled event loop): a service past its expiry is down, whatever comes now.
     if (rec.state === 'up' && nowMonoMs >= rec.expiresAtMonoMs) this.#markDown(entry, 'expired', nowMonoMs);
     const wasUp = rec.state === 'up';
@@ -277,6 +365,9 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
     this.#counts.up = 0;
     this.#counts.stale = 0;
     this.#counts.gone = 0;
+    this.#shares.clear();
+    for (const set of this.#sizeClasses) set.clear();
+    this.#bytes = 0;
     for (const entry of entries) {
       entry.bucket = UNSCHEDULED;
       entry.claim = undefined;
@@ -284,7 +375,7 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
     for (const entry of entries) this.emit('removed', entry.rec);
   }
 
-  #add(a: Announcement, source: string, nowMonoMs: number, wallMs: number): void {
+  #add(a: Announcement, source: string, nowMonoMs: number, wallMs: number, bytes: number | undefined): void {
     const key = serviceKey(a.type, a.addr);
     const ttlMs = this.#ttlMs(a);
     const rec: ServiceRecord = {
@@ -311,7 +402,16 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
       ageSeconds: isSendingTime(a, undefined, false) ? wallMs / 1000 - (a.timestamp as number) : undefined,
       data: a.data,
     };
-    const entry: Entry = { rec, bucket: UNSCHEDULED, claim: undefined, claimKey: '' };
+    const entry: Entry = {
+      rec,
+      bucket: UNSCHEDULED,
+      claim: undefined,
+      claimKey: '',
+      bytes: 0,
+      sizeClass: -1,
+    };
+    this.#shares.touch(source, entry);
+    this.#keep(entry, a.data, bytes);
     let byAddr = this.#byType.get(a.type);
     if (byAddr === undefined) {
       byAddr = new Map();
@@ -357,7 +457,46 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
       if (last !== undefined && seq > last + 1 && seq - last - 1 <= MAX_SEQ_GAP) rec.lost += seq - last - 1;
       rec.lastSeq = seq;
     }
-    rec.data = a.data;
+  }
+
+  /** Keeps `data` as the entry's announcement, then cuts the largest ones while over `maxBytes`. */
+  #keep(entry: Entry, data: Record<string, unknown>, bytes: number | undefined): void {
+    const rec = entry.rec;
+    rec.data = data;
+    rec.cut = undefined;
+    this.#unsize(entry);
+    entry.bytes = bytes ?? JSON.stringify(data).length;
+    this.#bytes += entry.bytes;
+    if (hasExtraKeys(data)) {
+      entry.sizeClass = 31 - Math.clz32(entry.bytes);
+      this.#sizeClasses[entry.sizeClass]!.add(entry);
+    }
+    for (let c = 31; c >= 0 && this.#bytes > this.maxBytes; ) {
+      const largest = this.#sizeClasses[c]!.values().next();
+      if (largest.done) {
+        c--;
+        continue;
+      }
+      this.#cut(largest.value);
+    }
+  }
+
+  #cut(entry: Entry): void {
+    const rec = entry.rec;
+    this.#unsize(entry);
+    rec.data = identityOnly(rec.data);
+    rec.cut = true;
+    entry.bytes = Math.min(entry.bytes, identityBytes(rec));
+    this.#bytes += entry.bytes;
+    this.boundStats.cut++;
+  }
+
+  /** Takes the entry's bytes out of the count and its size class. */
+  #unsize(entry: Entry): void {
+    this.#bytes -= entry.bytes;
+    entry.bytes = 0;
+    if (entry.sizeClass >= 0) this.#sizeClasses[entry.sizeClass]!.delete(entry);
+    entry.sizeClass = -1;
   }
 
   /** The decoder only yields positive finite ttls; hand-made announcements with others get the timeout. */
@@ -407,6 +546,8 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
     this.#down.delete(rec.key);
     this.#unschedule(entry);
     this.#unclaim(entry);
+    this.#shares.delete(rec.source, entry);
+    this.#unsize(entry);
     this.#setCount(rec.state, -1);
     this.emit('removed', rec);
   }
@@ -416,6 +557,26 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
     const oldest = this.#down.values().next();
     if (oldest.done) return false;
     this.#remove(oldest.value);
+    return true;
+  }
+
+  /**
+   * Every service is up. A source holding less than its share (the registry divided among the sources that
+   * hold entries, this one included) takes the least recently seen entry of the source holding the most, if
+   * that one holds more than its share and more than FAIR_SHARE_FLOOR; otherwise the newcomer is refused. So a
+   * burst from one address locks out nobody but itself, and a flood from many spoofed addresses, each holding
+   * a few entries, cannot displace a host's handful of services.
+   */
+  #evictForShare(source: string): boolean {
+    const own = this.#shares.count(source);
+    const share = Math.floor(this.maxServices / (this.#shares.sources + (own === 0 ? 1 : 0)));
+    if (own >= share) return false;
+    const victim = this.#shares.oldestOfLargest();
+    if (victim === undefined) return false;
+    const largest = this.#shares.count(victim.rec.source);
+    if (largest <= share || largest <= FAIR_SHARE_FLOOR) return false;
+    this.boundStats.evicted++;
+    this.#remove(victim);
     return true;
   }
 

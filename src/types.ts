@@ -113,6 +113,8 @@ export interface ServiceRecord {
   ageSeconds: number | undefined;
   /** The last announcement's JSON object. */
   data: Record<string, unknown>;
+  /** True when `data` lost its extra keys to keep the registry under its byte bound (`maxBytes`). */
+  cut?: boolean | undefined;
 }
 
 export type DownReason = 'expired' | 'goodbye';
@@ -144,8 +146,17 @@ export interface AnnouncementSigner {
 
 /** A socket-level problem. It is counted and retried; it never throws out of the library. */
 export interface SocketProblem {
-  /** What was being done: bind, join, leave, send, setInterface, receive, bufferSize. */
-  operation: 'bind' | 'join' | 'leave' | 'send' | 'setInterface' | 'receive' | 'bufferSize';
+  /** What was being done: bind, join, leave, send, setInterface, receive, bufferSize, or a timer's work. */
+  operation:
+    | 'bind'
+    | 'join'
+    | 'leave'
+    | 'send'
+    | 'setInterface'
+    | 'receive'
+    | 'bufferSize'
+    | 'sweep'
+    | 'reconcile';
   /** Node's error code (EADDRINUSE, ENODEV, ENOBUFS, ...), or 'UNKNOWN'. */
   code: string;
   message: string;
