@@ -9,6 +9,7 @@ import { VaultMulticastError } from '../errors.js';
 import type { AnnouncementSigner, ReceiveGuard } from '../types.js';
 import { DuplicateGuard } from './duplicate.js';
 import { GlobalRateLimitGuard, PerSourceRateLimitGuard } from './rate-limit.js';
+import type { ReplayCache } from './replay-cache.js';
 import {
   createSigner as createHmacSigner,
   SignatureGuard,
@@ -42,6 +43,10 @@ export interface ReceiveGuardOptions {
     replayWindowMs?: number;
     /** Recently accepted MACs remembered at most (default 65,536). */
     replayCacheEntries?: number;
+    /** The replay cache to use (keep one across reloads); default a new one. */
+    replayCache?: ReplayCache;
+    /** No signed datagram stamped before this wall time (the process start) is accepted. */
+    notBeforeWallMs?: number;
   };
   /** CIDR networks allowed to announce; empty or absent: any. */
   allowSources?: readonly string[];
@@ -91,6 +96,8 @@ export function createReceiveGuards(opts: ReceiveGuardOptions): ReceiveGuard[] {
         port: opts.port,
         replayWindowMs: signing.replayWindowMs,
         replayCacheEntries: signing.replayCacheEntries,
+        replayCache: signing.replayCache,
+        notBeforeWallMs: signing.notBeforeWallMs,
         clock: opts.clock,
       }),
     );

@@ -205,6 +205,16 @@ export interface SignatureGuardOptions {
   port: number;
   replayWindowMs?: number;
   replayCacheEntries?: number;
+  /**
+   * The cache to remember accepted MACs in. Pass the previous guard's across a reload (or key rotation):
+   * a fresh cache would accept again every announcement recorded within the window.
+   */
+  replayCache?: ReplayCache;
+  /**
+   * Wall ms before which no signed datagram is accepted: the process start. A restart forgets the cache, so
+   * without this an announcement recorded just before it could be replayed once more within the window.
+   */
+  notBeforeWallMs?: number;
   clock?: Clock;
 }
 
@@ -223,6 +233,7 @@ export class SignatureGuard implements ReceiveGuard {
   private readonly windowMs: number;
   private readonly wallMs: () => number;
   readonly replayCache: ReplayCache;
+  private readonly notBeforeWallMs: number;
   private readonly given = Buffer.alloc(MAC_BYTES);
 
   constructor(opts: SignatureGuardOptions) {
@@ -240,7 +251,8 @@ export class SignatureGuard implements ReceiveGuard {
     this.header = Buffer.from(macHeader(opts.group, opts.port), 'utf8');
     this.windowMs = opts.replayWindowMs ?? DEFAULT_REPLAY_WINDOW_MS;
     this.wallMs = opts.clock ? () => opts.clock!.wallMs() : Date.now;
-    this.replayCache = new ReplayCache(opts.replayCacheEntries);
+    this.replayCache = opts.replayCache ?? new ReplayCache(opts.replayCacheEntries);
+    this.notBeforeWallMs = opts.notBeforeWallMs ?? Number.NEGATIVE_INFINITY;
   }
 
   check(b: Buffer, _source: SourceInfo, nowMonoMs: number): DropReason | undefined {
@@ -295,7 +307,7 @@ export class SignatureGuard implements ReceiveGuard {
     // The sender's clock against ours: both are wall clocks, the only shared time two hosts have. The window
     // absorbs skew between NTP-synchronised hosts; our monotonic clock would mean nothing to the sender.
     const age = this.wallMs() - millis;
-    if (age > this.windowMs || age < -this.windowMs) return 'replayed';
+    if (age > this.windowMs || age < -this.windowMs || millis < this.notBeforeWallMs) return 'replayed';
     // Replayable until the sender's time + window by our wall clock; a second of margin for a clock step.
     const keepMs = this.windowMs - age + 1000;
     if (!this.replayCache.remember(expected, nowMonoMs, nowMonoMs + keepMs)) return 'replayed';
