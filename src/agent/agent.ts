@@ -14,7 +14,7 @@
 import { EventEmitter } from 'node:events';
 import { type ListenerSettings, VaultMultiListener } from '../listener.js';
 import { VaultMultiPublisher } from '../publisher.js';
-import { createReceiveGuards, createSigner } from '../security/index.js';
+import { createReceiveGuards, createSigner, ReplayCache } from '../security/index.js';
 import type { AnnouncementSigner, PublisherStats, ServiceRecord } from '../types.js';
 import type { StatusView } from './api-types.js';
 import { diffConfig } from './config/diff.js';
@@ -103,6 +103,9 @@ export class Agent implements AgentState {
   private reloadRunning: Promise<ReloadOutcome> | undefined;
   private reloadQueued: Promise<ReloadOutcome> | undefined;
 
+  /** HTTP connections and requests refused by a hardening limit, by reason (the metric's source of truth). */
+  readonly httpRejected: Record<string, number> = {};
+
   /** `service` (listener name, event, record) and `reloaded`: what the event stream forwards to the page. */
   readonly events = new EventEmitter<AgentEvents>();
 
@@ -110,6 +113,10 @@ export class Agent implements AgentState {
     this.log = opts.logger;
     // One handler per HTTP server (two briefly while a reload moves the address); no leak to warn about.
     this.events.setMaxListeners(0);
+  }
+
+  countHttpRejection(reason: string): void {
+    this.httpRejected[reason] = (this.httpRejected[reason] ?? 0) + 1;
   }
 
   get phase(): AgentPhase {
@@ -122,6 +129,10 @@ export class Agent implements AgentState {
 
   get maxServiceSeries(): number {
     return this.cfg?.metrics.maxServiceSeries ?? 10_000;
+  }
+
+  get sdAllowedTargets(): readonly string[] {
+    return this.cfg?.sd?.allowedTargets ?? [];
   }
 
   get httpAddress(): { address: string; port: number } | undefined {
@@ -187,6 +198,7 @@ export class Agent implements AgentState {
     this.phaseValue = 'starting';
     this.cfg = config;
     this.log.level = config.log.level;
+    this.logConfigWarnings(config);
     this.metricsHandler = createMetricsHandler(this, { processMetrics: config.metrics.processMetrics });
     if (this.opts.http !== false) {
       this.httpServer = await startHttpServer(this, config.http, { webRoot: this.opts.webRoot });
@@ -237,8 +249,20 @@ export class Agent implements AgentState {
     }
   }
 
+  /**
+   * One replay cache per group and port for the life of the process: a reload (a rotated key, any security
+   * change) rebuilds the guards, and a fresh cache would accept every recorded announcement again.
+   */
+  private readonly replayCaches = new Map<string, ReplayCache>();
+
   private guardsFor(l: ListenerConfig, config: AgentConfig) {
     const s = config.security;
+    const cacheKey = `${l.group}\0${l.port}`;
+    let replayCache = this.replayCaches.get(cacheKey);
+    if (replayCache === undefined) {
+      replayCache = new ReplayCache();
+      this.replayCaches.set(cacheKey, replayCache);
+    }
     return createReceiveGuards({
       group: l.group,
       port: l.port,
@@ -246,6 +270,8 @@ export class Agent implements AgentState {
         mode: s.signing.mode,
         keys: s.signing.keys.map((k) => ({ id: k.id, key: k.key })),
         replayWindowMs: s.signing.replayWindowMs,
+        replayCache,
+        notBeforeWallMs: this.startedWallMs,
       },
       allowSources: s.allowSources,
       onLinkOnly: s.onLinkOnly,
@@ -265,6 +291,7 @@ export class Agent implements AgentState {
       serviceTimeout: l.serviceTimeoutMs / 1000,
       retention: l.retentionMs / 1000,
       maxServices: l.maxServices,
+      maxRegistryBytes: l.maxRegistryBytes,
       typeFilter: l.typeFilter,
       extensions: l.extensions,
       ...(withGuards ? { guards: this.guardsFor(l, config) } : {}),
@@ -359,9 +386,14 @@ export class Agent implements AgentState {
     this.log.error({ err: errorText(err) }, 'reload failed; the previous configuration keeps running');
   }
 
+  private logConfigWarnings(config: AgentConfig): void {
+    for (const warning of config.warnings ?? []) this.log.warn({ warning }, 'configuration warning');
+  }
+
   private async doApply(next: AgentConfig): Promise<void> {
     const prev = this.cfg;
     if (this.phaseValue !== 'running' || prev === undefined) throw new Error(`agent is ${this.phaseValue}`);
+    this.logConfigWarnings(next);
     const diff = diffConfig(prev, next);
 
     // The HTTP side first: a new address that cannot be bound fails the reload before anything else changed.

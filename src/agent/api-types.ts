@@ -30,6 +30,8 @@ export interface ServiceView {
   metricsPort: number | null;
   /** The last announcement as received. */
   data: Record<string, unknown>;
+  /** True when the extra keys of `data` were dropped to keep the registry under its byte bound. */
+  cut?: boolean;
 }
 
 export interface MembershipView {

@@ -8,6 +8,7 @@
  * the count closes each interval.
  */
 import pino, { type Level, type Logger } from 'pino';
+import { visibleText } from './visible.js';
 
 export type { Logger };
 
@@ -24,7 +25,22 @@ export function createLogger(opts: LoggerOptions): Logger {
       level: opts.level,
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
+      formatters: {
+        level: (label) => ({ level: label }),
+        // JSON escapes C0 controls but not C1 or bidi overrides, which a terminal running `jq -r` would obey.
+        log: (obj) => {
+          const out: Record<string, unknown> = {};
+          for (const [k, v] of Object.entries(obj)) out[k] = typeof v === 'string' ? visibleText(v) : v;
+          return out;
+        },
+      },
+      hooks: {
+        logMethod(args, method) {
+          const i = typeof args[0] === 'string' ? 0 : 1;
+          if (typeof args[i] === 'string') args[i] = visibleText(args[i] as string);
+          return method.apply(this, args as Parameters<typeof method>);
+        },
+      },
     },
     destination,
   );

@@ -35,4 +35,8 @@ export interface AgentState {
   readonly reload: Readonly<ReloadState>;
   /** Per-service series exported at most per listener. */
   readonly maxServiceSeries: number;
+  /** HTTP connections and requests refused by a hardening limit, by reason. */
+  readonly httpRejected?: Readonly<Record<string, number>>;
+  /** CIDRs whose announced hosts /api/v1/sd may offer as targets (`sd.allowedTargets`). */
+  readonly sdAllowedTargets?: readonly string[];
 }

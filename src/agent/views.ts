@@ -3,6 +3,7 @@
  * view reads the listener, publisher and registry objects as they are now.
  */
 import { isIP } from 'node:net';
+import { anyContains, type Network, parseAddress, parseNetwork } from '../security/cidr.js';
 import type { ServiceRecord } from '../types.js';
 import type {
   ListenerView,
@@ -37,6 +38,7 @@ export function serviceView(listener: string, rec: ServiceRecord, nowMonoMs: num
     packets: rec.packets,
     metricsPort: rec.metricsPort ?? null,
     data: rec.data,
+    cut: rec.cut === true,
   };
 }
 
@@ -180,21 +182,63 @@ export function scrapeTarget(host: string, port: number): string | undefined {
   return undefined;
 }
 
+const LINK_LOCAL_OR_LOOPBACK = [
+  '127.0.0.0/8',
+  '169.254.0.0/16',
+  '::1/128',
+  'fe80::/10',
+  '::ffff:127.0.0.0/104',
+].map(parseNetwork);
+
+/** Networks parsed once per distinct allowlist (the config's array is the same object until a reload). */
+let parsedAllow: { list: readonly string[]; nets: Network[] } | undefined;
+function allowNetworks(list: readonly string[]): Network[] {
+  if (parsedAllow?.list !== list) parsedAllow = { list, nets: list.map(parseNetwork) };
+  return parsedAllow.nets;
+}
+
+function inNetworks(nets: readonly Network[], host: string): boolean {
+  const addr = new Uint32Array(4);
+  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  return parseAddress(bare, addr) !== 0 && anyContains(nets, addr);
+}
+
+/**
+ * The host Prometheus may scrape for `rec`, or undefined to withhold it. Anyone on the LAN can announce any
+ * host, so the target is the datagram's source address unless the announced host is inside
+ * `sd.allowedTargets`; loopback and link-local targets (the metadata service at 169.254.169.254, the
+ * Prometheus host itself) are offered only when allowed there.
+ */
+export function sdTargetHost(rec: ServiceRecord, allowed: readonly Network[]): string | undefined {
+  if (inNetworks(allowed, rec.host)) return rec.host;
+  const source = rec.source;
+  if (inNetworks(LINK_LOCAL_OR_LOOPBACK, source) && !inNetworks(allowed, source)) return undefined;
+  return source;
+}
+
 /**
  * Prometheus HTTP service discovery: one target group per up service that announces `metrics_port`. A target
  * seen by several listeners is listed once (the first listener in configuration order). The agent never
- * connects to these addresses; Prometheus does, if the operator points it here.
+ * connects to these addresses; Prometheus does, if the operator points it here. `withheld` counts the
+ * services left out by the target rule above.
  */
-export function sdTargetGroups(state: AgentState): SdTargetGroup[] {
+export function sdTargets(state: AgentState): { groups: SdTargetGroup[]; withheld: number } {
   const seen = new Set<string>();
-  const out: SdTargetGroup[] = [];
+  const groups: SdTargetGroup[] = [];
+  const allowed = allowNetworks(state.sdAllowedTargets ?? []);
+  let withheld = 0;
   for (const entry of state.listeners()) {
     for (const rec of entry.listener.registry.services()) {
       if (rec.state !== 'up' || rec.metricsPort === undefined) continue;
-      const target = scrapeTarget(rec.host, rec.metricsPort);
+      const host = sdTargetHost(rec, allowed);
+      if (host === undefined) {
+        withheld++;
+        continue;
+      }
+      const target = scrapeTarget(host, rec.metricsPort);
       if (target === undefined || seen.has(target)) continue;
       seen.add(target);
-      out.push({
+      groups.push({
         targets: [target],
         labels: {
           __meta_vault_multicast_service_type: rec.type,
@@ -206,5 +250,9 @@ export function sdTargetGroups(state: AgentState): SdTargetGroup[] {
       });
     }
   }
-  return out;
+  return { groups, withheld };
+}
+
+export function sdTargetGroups(state: AgentState): SdTargetGroup[] {
+  return sdTargets(state).groups;
 }

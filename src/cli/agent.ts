@@ -131,6 +131,14 @@ async function run(path: string, levelOverride: AgentConfig['log']['level'] | un
     void agent.requestReload();
   };
   const onFatal = (err: unknown) => {
+    // Running out of descriptors is a siege, not a bug: whatever failed is retried by its own timer once
+    // descriptors are free again, and exiting would hand the attacker the outage it wanted.
+    const code = (err as NodeJS.ErrnoException)?.code;
+    if (code === 'EMFILE' || code === 'ENFILE') {
+      agent.countHttpRejection('descriptor_exhaustion');
+      log.error({ code, err: err instanceof Error ? err.message : String(err) }, 'out of file descriptors');
+      return;
+    }
     log.fatal({ err: err instanceof Error ? (err.stack ?? err.message) : String(err) }, 'uncaught exception');
     process.exit(1);
   };

@@ -45,6 +45,8 @@ http:
   auth:
     tokenFile: token
     basic: {username: ops, passwordFile: password}
+sd:
+  allowedTargets: [127.0.0.0/8]
 listeners:
   - {name: alpha, group: 224.1.1.21, port: ${port}, interfaces: [127.0.0.1]}
   - {name: beta, group: 224.1.1.22, port: ${port}, interfaces: [127.0.0.1], serviceTimeout: 300ms, retention: 1h}
@@ -149,7 +151,7 @@ listeners:
     expect(bad.status).toBe(400);
   });
 
-  test('sd: up services announcing metrics_port with a valid host, never the others', async () => {
+  test('sd: up services announcing metrics_port, at an allowed host or the sender address, never the others', async () => {
     const sd = (await get(`${t.url}/api/v1/sd`)).json as unknown as {
       targets: string[];
       labels: Record<string, string>;
@@ -163,6 +165,17 @@ listeners:
           __meta_vault_multicast_listener: 'alpha',
           __meta_vault_multicast_address: '127.0.0.1:8200',
           __meta_vault_multicast_version: '1.2.3',
+        },
+      },
+      // 'a<b>' names no host: the target is the address the announcement came from.
+      {
+        targets: ['127.0.0.1:9101'],
+        labels: {
+          __meta_vault_multicast_service_type: 'Hostile',
+          __meta_vault_multicast_service_name: 'h',
+          __meta_vault_multicast_listener: 'alpha',
+          __meta_vault_multicast_address: 'a<b>:80',
+          __meta_vault_multicast_version: '',
         },
       },
     ]);

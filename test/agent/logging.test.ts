@@ -78,7 +78,18 @@ describe('rate-limited log', () => {
     ];
     for (const h of hostile) logger.warn({ service_name: h, err: h }, h);
     const parsed = expectSingleLineJson(lines);
-    expect(parsed.map((p) => p.service_name)).toEqual(hostile);
+    // Controls are shown visibly (a terminal reading the log through `jq -r` must not obey them).
+    const shown = [
+      'a\u240ab',
+      'c\u240d\u240ad',
+      '\u241b[31mred\u241b[0m',
+      'nul\u2400',
+      'lone \ud800 surrogate',
+      '<script>x</script>',
+      '\u2028',
+    ];
+    expect(parsed.map((p) => p.service_name)).toEqual(shown);
+    expect(parsed.map((p) => p.msg)).toEqual(shown);
   });
 });
 

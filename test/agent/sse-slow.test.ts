@@ -15,7 +15,7 @@ import socket, sys, time
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
 s.connect(('127.0.0.1', int(sys.argv[1])))
-s.sendall(b'GET /api/v1/events HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n')
+s.sendall(b'GET /api/v1/events HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\n\\r\\n')
 print('connected', flush=True)
 time.sleep(120)
 `;
@@ -42,7 +42,7 @@ describe.skipIf(!NETNS_AVAILABLE)('event stream and slow clients', () => {
 
   test('a client that does not read is disconnected; a reading one is not, until shutdown ends it', async () => {
     const httpPort = Number(new URL(agent.url).port);
-    const request = 'GET /api/v1/events HTTP/1.1\r\nHost: x\r\n\r\n';
+    const request = 'GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
     const outputs = { slow: '', reader: '' };
     const slow = host.spawn('python3', ['-c', STALLED_CLIENT, String(httpPort)]);
     const reader = host.spawn(process.execPath, nodeArgs(RAW_CLIENT, [httpPort, request, false]));

@@ -20,6 +20,8 @@ import type {
 export class FakeRegistry {
   readonly records = new Map<string, ServiceRecord>();
   stats: RegistryStats = { discovered: 0, expired: 0, goodbyes: 0, conflicts: 0, refused: 0 };
+  boundStats = { evicted: 0, cut: 0 };
+  bytes = 0;
 
   services(): IterableIterator<ServiceRecord> {
     return this.records.values();

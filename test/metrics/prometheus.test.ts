@@ -186,6 +186,10 @@ describe('createMetricsHandler', () => {
     expect(duplicateSeries(exp)).toEqual([]);
     const exported = find(exp, METRICS.serviceInfo.name).map((s) => s.labels);
     const expected = [...hostile];
+    // Controls other than newline are shown as control pictures: a terminal running `curl` must not obey them.
+    expected[0] = 'nul\u2400byte';
+    expected[1] = '\u241b[31mred\u241b[0m';
+    expected[3] = 'new\nline\u240d\u2409tab';
     expected[4] = 'lone \ufffd surrogate';
     expected[5] = 'low \ufffd first';
     expect(exported.map((l) => l.service_name)).toEqual(expected);
@@ -229,7 +233,7 @@ describe('createMetricsHandler', () => {
     expect(promtoolCheck(text).status).toBe(0);
     expect(
       find(parseExposition(text), METRICS.serviceInfo.name, { version: 'ü' })[0]?.labels.service_name,
-    ).toBe('é \u0000 😀 \ufffd "\n');
+    ).toBe('é \u2400 😀 \ufffd "\n');
   });
 
   it('exports a service forgotten and learned again during a scrape once, not twice', async () => {

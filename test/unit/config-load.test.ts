@@ -30,6 +30,8 @@ describe('the issue example', () => {
         enableReload: false,
         enableAdmin: false,
         mutatingRateLimitPerMinute: 10,
+        maxConnections: 512,
+        allowedHosts: [],
       },
       log: { level: 'info' },
       metrics: { maxServiceSeries: 10000, processMetrics: true, otlp: undefined },
@@ -40,6 +42,8 @@ describe('the issue example', () => {
         rateLimit: { perSource: 0, global: 0, maxSources: 4096 },
         duplicateWindowMs: 0,
       },
+      sd: { allowedTargets: [] },
+      warnings: [],
       listeners: [
         {
           name: '224.1.1.1:5004',
@@ -51,6 +55,7 @@ describe('the issue example', () => {
           serviceTimeoutMs: 30000,
           retentionMs: 600000,
           maxServices: 10000,
+          maxRegistryBytes: 67108864,
           typeFilter: '',
           extensions: true,
         },

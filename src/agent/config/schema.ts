@@ -12,6 +12,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import {
   DEFAULT_BUFFER_SIZE,
+  DEFAULT_MAX_REGISTRY_BYTES,
   DEFAULT_MAX_SERVICES,
   DEFAULT_MESSAGE,
   DEFAULT_RECEIVE_BUFFER_BYTES,
@@ -30,7 +31,17 @@ import {
 import { describe, parseDuration } from './duration.js';
 import { announcementWireBytes } from './message-size.js';
 
-function duration(minMs = 0, minText = '0s') {
+/** Open HTTP connections at most: far below the usual 1,024 descriptors, with room for 64 event streams. */
+export const DEFAULT_MAX_CONNECTIONS = 512;
+
+/**
+ * Longest duration that drives a timer: Node turns a delay above 2^31-1 ms into 1 ms (TimeoutOverflowWarning),
+ * so `interval: 3000000` would send a thousand datagrams a second instead of one a month.
+ */
+export const MAX_TIMER_MS = 24 * 86_400_000;
+const MAX_TIMER_TEXT = '24d';
+
+function duration(minMs = 0, minText = '0s', maxMs = Number.POSITIVE_INFINITY, maxText = '') {
   return z.unknown().transform((value, ctx): number => {
     const parsed = parseDuration(value);
     if ('error' in parsed) {
@@ -41,8 +52,20 @@ function duration(minMs = 0, minText = '0s') {
       ctx.addIssue({ code: 'custom', message: `must be at least ${minText}, got ${String(value)}` });
       return z.NEVER;
     }
+    if (parsed.ms > maxMs) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be at most ${maxText} (it drives a timer), got ${String(value)}`,
+      });
+      return z.NEVER;
+    }
     return parsed.ms;
   });
+}
+
+/** A duration used as a timer's delay. */
+function timerDuration(minMs: number, minText: string) {
+  return duration(minMs, minText, MAX_TIMER_MS, MAX_TIMER_TEXT);
 }
 
 const group = z.string().superRefine((value, ctx) => {
@@ -128,6 +151,7 @@ const listener = z
     serviceTimeout: duration(1, '1ms').default(SERVICE_TIMEOUT_SECONDS * 1000),
     retention: duration().default(DEFAULT_RETENTION_SECONDS * 1000),
     maxServices: z.int().min(1).default(DEFAULT_MAX_SERVICES),
+    maxRegistryBytes: z.int().min(65_536).default(DEFAULT_MAX_REGISTRY_BYTES),
     typeFilter: z.string().default(''),
     extensions: z.boolean().default(true),
   })
@@ -145,7 +169,7 @@ const publisher = z
     interface: interfaceList.optional(),
     interfaces: interfaceList.optional(),
     ttl: z.int().min(0).max(255).default(DEFAULT_TTL),
-    interval: duration(100, '100ms').default(2000),
+    interval: timerDuration(100, '100ms').default(2000),
     message: message.default(DEFAULT_MESSAGE),
     loopback: z.boolean().default(true),
     announceTtl: duration(1, '1ms').optional(),
@@ -186,11 +210,17 @@ const http = z.strictObject({
   enableReload: z.boolean().default(false),
   enableAdmin: z.boolean().default(false),
   mutatingRateLimitPerMinute: z.int().min(1).default(10),
+  maxConnections: z.int().min(8).max(65_536).default(DEFAULT_MAX_CONNECTIONS),
+  allowedHosts: z
+    .array(
+      z.string().regex(/^[A-Za-z0-9.-]+$|^\[[0-9A-Fa-f:.]+\]$/, { error: 'a host name or address, no port' }),
+    )
+    .default([]),
 });
 
 const otlp = z.strictObject({
   endpoint: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
-  interval: duration(1000, '1s').default(15_000),
+  interval: timerDuration(1000, '1s').default(15_000),
   headers: z.record(z.string(), z.string()).default({}),
   protocol: z.enum(['http/protobuf', 'http/json']).default('http/protobuf'),
 });
@@ -284,6 +314,7 @@ export const configSchema = z
     ),
     metrics: section(metrics.prefault({})),
     security: section(security.prefault({})),
+    sd: section(z.strictObject({ allowedTargets: z.array(cidr).default([]) }).prefault({})),
     listeners: section(z.array(listener).default([])),
     publishers: section(z.array(publisher).default([])),
   })
@@ -376,6 +407,7 @@ export const configSchema = z
       serviceTimeoutMs: l.serviceTimeout,
       retentionMs: l.retention,
       maxServices: l.maxServices,
+      maxRegistryBytes: l.maxRegistryBytes,
       typeFilter: l.typeFilter,
       extensions: l.extensions,
     })),

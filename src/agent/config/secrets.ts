@@ -5,7 +5,7 @@
  * Every failure names the key, its line and the file, and all of them are reported together.
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { ConfigProblem } from './errors.js';
 import { formatPath } from './errors.js';
@@ -25,10 +25,16 @@ function reason(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** Drops a final line ending, which editors and `echo` add but which is not part of the secret. */
+/**
+ * Drops one final line ending (`\n` or `\r\n`), which editors and `echo` add but which is not part of the
+ * secret. Only one: a key whose random bytes end in 0x0a or 0x0d must not lose them.
+ */
 export function trimTrailingNewline(bytes: Buffer): Buffer {
   let end = bytes.length;
-  while (end > 0 && (bytes[end - 1] === 0x0a || bytes[end - 1] === 0x0d)) end--;
+  if (end > 0 && bytes[end - 1] === 0x0a) {
+    end--;
+    if (end > 0 && bytes[end - 1] === 0x0d) end--;
+  }
   return bytes.subarray(0, end);
 }
 
@@ -39,6 +45,7 @@ export async function readSecrets(
   locate: Locate,
 ): Promise<{ config: AgentConfig } | { problems: ConfigProblem[] }> {
   const problems: ConfigProblem[] = [];
+  const warnings: string[] = [];
 
   const read = async (
     path: (string | number)[],
@@ -46,6 +53,16 @@ export async function readSecrets(
   ): Promise<{ bytes: Buffer; full: string } | undefined> => {
     const full = resolve(baseDir, name);
     try {
+      const mode = (await stat(full)).mode;
+      // Group read is fine (Kubernetes mounts Secrets 0440 for an fsGroup). Anything wider is a warning, not a
+      // refusal: a file checked out by git or copied with a default umask is 0644, and refusing it would stop
+      // an agent that ran yesterday.
+      if ((mode & 0o037) !== 0) {
+        const octal = (mode & 0o777).toString(8).padStart(4, '0');
+        warnings.push(
+          `${formatPath(path)}: ${full} is readable or writable by other users (mode ${octal}); run chmod 0400 ${full}`,
+        );
+      }
       return { bytes: await readFile(full), full };
     } catch (err) {
       fail(path, `cannot read ${full}: ${reason(err)}`);
@@ -161,8 +178,10 @@ export async function readSecrets(
         rateLimit: security.rateLimit,
         duplicateWindowMs: security.duplicateWindow,
       },
+      sd: parsed.sd,
       listeners: parsed.listeners,
       publishers: parsed.publishers,
+      warnings,
     },
   };
 }

@@ -9,8 +9,12 @@ export interface AgentConfig {
   log: { level: 'debug' | 'info' | 'warn' | 'error' };
   metrics: MetricsConfig;
   security: SecurityConfig;
+  /** HTTP service discovery: CIDRs whose announced hosts may be offered as targets (default none). */
+  sd?: { allowedTargets: string[] };
   listeners: ListenerConfig[];
   publishers: PublisherConfig[];
+  /** Things that load but deserve the operator's attention (a secret file others can read); logged at load. */
+  warnings?: string[];
 }
 
 export interface HttpConfig {
@@ -24,6 +28,10 @@ export interface HttpConfig {
   enableAdmin: boolean;
   /** Requests per minute allowed on mutating endpoints, per client address (default 10). */
   mutatingRateLimitPerMinute: number;
+  /** Open connections at most; more are closed at once (default 512). */
+  maxConnections?: number;
+  /** Host names besides the listen address, localhost and loopback literals that the page and API answer. */
+  allowedHosts?: string[];
 }
 
 /** Credentials protecting the mutating endpoints. Either or both. */
@@ -92,6 +100,8 @@ export interface ListenerConfig {
   serviceTimeoutMs: number;
   retentionMs: number;
   maxServices: number;
+  /** Announcement bytes kept at most (default 64 MiB). */
+  maxRegistryBytes?: number;
   /** Substring a service's type must contain to be tracked (as the widget's filter); '' tracks all. */
   typeFilter: string;
   /** Whether `ttl`, `seq`, `timestamp`, `goodbye` and `metrics_port` carry their meaning (default true). */

@@ -7,10 +7,11 @@ import type { Agent } from '../agent.js';
 import type { ServiceStateView } from '../api-types.js';
 import { serveMetrics } from '../metrics/serve.js';
 import { type PageRequest, sdTargetGroups, servicePage, serviceViews, statusView } from '../views.js';
+import { hostGuard } from './host-check.js';
 import { mutatingGate } from './mutating.js';
 import { ClientRateLimiter } from './rate-limit.js';
 import { securityHeaders } from './security-headers.js';
-import type { EventHub } from './sse.js';
+import { type EventHub, jsonChunks } from './sse.js';
 import { mountPage } from './static.js';
 
 const SERVICE_STATES = new Set<ServiceStateView>(['up', 'stale', 'gone']);
@@ -32,10 +33,35 @@ function pageRequest(limit: string, offset = '0'): PageRequest | { error: string
   return { offset: o, limit: l };
 }
 
+/**
+ * A JSON body written in pieces, waiting for the client to take each: the service list is as large as the
+ * registry allows (tens of MB), which as one string could pass V8's limit and would block the event loop.
+ */
+async function sendJsonChunks(res: Response, chunks: Iterable<Buffer>): Promise<void> {
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  for (const chunk of chunks) {
+    if (res.destroyed) return;
+    if (!res.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.on('drain', done);
+        res.on('close', done);
+      });
+    }
+  }
+  res.end();
+}
+
 export interface AppDeps {
   agent: Agent;
   hub: EventHub;
   webRoot: string;
+  /** The host of the address this app is served on, for the Host check. */
+  listenHost: string;
 }
 
 export function statusExtras(agent: Agent) {
@@ -47,12 +73,24 @@ export function statusExtras(agent: Agent) {
   };
 }
 
-export function buildApp({ agent, hub, webRoot }: AppDeps): Express {
+export function buildApp({ agent, hub, webRoot, listenHost }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('query parser', 'simple');
   app.use(securityHeaders);
+  const checkHost = hostGuard(
+    () => agent.config?.http,
+    () => listenHost,
+  );
+  app.use((req, res, next) =>
+    checkHost(
+      req,
+      res,
+      () => next(),
+      () => agent.countHttpRejection('bad_host'),
+    ),
+  );
 
   const limiter = new ClientRateLimiter(() => agent.config?.http.mutatingRateLimitPerMinute ?? 10);
   const httpConfig = () => agent.config?.http;
@@ -123,7 +161,10 @@ export function buildApp({ agent, hub, webRoot }: AppDeps): Express {
       };
       const limit = first(req.query.limit);
       if (limit === undefined) {
-        res.json({ services: serviceViews(agent, filter, performance.now()) });
+        void sendJsonChunks(
+          res,
+          jsonChunks('{"services":[', serviceViews(agent, filter, performance.now()), ']}'),
+        );
         return;
       }
       const page = pageRequest(limit, first(req.query.offset));

@@ -6,11 +6,24 @@ import { createServer as createHttp, type Server } from 'node:http';
 import { createServer as createHttps } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Agent } from '../agent.js';
+import { DEFAULT_MAX_CONNECTIONS } from '../config/schema.js';
 import type { HttpConfig } from '../config/types.js';
 import { RateLimitedLog } from '../logger.js';
 import { buildApp, statusExtras } from './app.js';
 import { EventHub, MAX_QUEUED_BYTES } from './sse.js';
 import { DEFAULT_WEB_ROOT } from './static.js';
+
+/** Request line plus headers at most; more is 431 (Node's default is 16 KiB, stated here on purpose). */
+export const MAX_HEADER_BYTES = 16 * 1024;
+const IDLE_SOCKET_MS = 60_000;
+
+/** What a request the parser refused gets: 431 for headers too large, 408 for too slow, 400 otherwise. */
+export function clientErrorAnswer(code: string | undefined): { status: string; reason: string } {
+  if (code === 'HPE_HEADER_OVERFLOW')
+    return { status: '431 Request Header Fields Too Large', reason: 'headers_too_large' };
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return { status: '408 Request Timeout', reason: 'timeout' };
+  return { status: '400 Bad Request', reason: 'bad_request' };
+}
 
 export interface HttpServerHandle {
   address(): { address: string; port: number };
@@ -32,6 +45,7 @@ export async function startHttpServer(
   const slowClients = new RateLimitedLog(agent.log);
   const hub = new EventHub(agent, {
     statusExtras: () => statusExtras(agent),
+    onReject: (reason) => agent.countHttpRejection(reason),
     onSlowClient: () =>
       slowClients.log(
         'warn',
@@ -40,15 +54,25 @@ export async function startHttpServer(
         'event stream client too slow; disconnected',
       ),
   });
-  const app = buildApp({ agent, hub, webRoot: opts.webRoot ?? DEFAULT_WEB_ROOT });
-  const server: Server = http.tls
-    ? createHttps({ cert: http.tls.cert, key: http.tls.key }, app)
-    : createHttp(app);
-  // Slowloris bounds: headers within 10 s, whole requests within 30 s (event streams are responses, not requests).
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
-  server.keepAliveTimeout = 5_000;
   const { host, port } = parseListen(http.listen);
+  const app = buildApp({ agent, hub, webRoot: opts.webRoot ?? DEFAULT_WEB_ROOT, listenHost: host });
+  const limits = {
+    // Slowloris bounds: headers within 10 s, whole requests within 30 s (event streams are responses, not
+    // requests), checked every 2 s rather than Node's 30 s so a held connection costs seconds, not a minute.
+    headersTimeout: 10_000,
+    requestTimeout: 30_000,
+    keepAliveTimeout: 5_000,
+    connectionsCheckingInterval: 2_000,
+    maxHeaderSize: MAX_HEADER_BYTES,
+  };
+  const server: Server = http.tls
+    ? createHttps({ ...limits, cert: http.tls.cert, key: http.tls.key }, app)
+    : createHttp(limits, app);
+  // A socket that says nothing for a minute is closed (event streams send a heartbeat every 15 s).
+  server.setTimeout(IDLE_SOCKET_MS, (socket) => socket.destroy());
+  // Past the cap Node closes new connections at once: descriptors stay bounded whatever clients hold open.
+  server.maxConnections = http.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  server.on('drop', () => agent.countHttpRejection('connection_limit'));
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -62,9 +86,28 @@ export async function startHttpServer(
     slowClients.close();
     throw err;
   }
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    else socket.destroy();
+  // Out of descriptors (EMFILE/ENFILE on accept) or any other server error: logged and counted, never fatal;
+  // Node keeps accepting once descriptors are free again.
+  const serverErrors = new RateLimitedLog(agent.log);
+  server.on('error', (err: NodeJS.ErrnoException) => {
+    agent.countHttpRejection('accept_error');
+    serverErrors.log(
+      'error',
+      `accept:${err.code}`,
+      { code: err.code, err: err.message },
+      'http server error',
+    );
+  });
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    const answer = clientErrorAnswer(err.code);
+    agent.countHttpRejection(answer.reason);
+    // Answered, then destroyed: a half-closed socket would stay open for as long as the client keeps its end.
+    if (socket.writable) {
+      socket.end(`HTTP/1.1 ${answer.status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () =>
+        socket.destroy(),
+      );
+      setTimeout(() => socket.destroy(), 1000).unref();
+    } else socket.destroy();
   });
   return {
     address() {
@@ -74,6 +117,7 @@ export async function startHttpServer(
     close() {
       hub.close();
       slowClients.close();
+      serverErrors.close();
       return new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

@@ -3,10 +3,16 @@
  * for registry changes, `metrics` every second, and a comment line as heartbeat so proxies keep the connection.
  *
  * A scrape-rate flood must not turn into a flood of events: `update` events are throttled per service (at most
- * one per UPDATE_THROTTLE_MS, the latest state wins), and a client whose unsent data grows past
- * MAX_QUEUED_BYTES beyond the last snapshot it was sent is disconnected rather than buffered without bound
- * (the page reconnects and gets a snapshot). The snapshot itself is allowed whatever its size, so a registry
- * of 10,000 services does not lock the page out. With no client connected, no event is built at all.
+ * one per UPDATE_THROTTLE_MS, the latest state wins). Memory is bounded whatever clients do:
+ * - every frame is serialised once into one Buffer that all clients share (a snapshot of 10,000 services is
+ *   megabytes; a copy per client made 64 idle clients cost 2 GB);
+ * - a client's unsent bytes, snapshot included, may not pass the size of the current snapshot plus
+ *   MAX_QUEUED_BYTES: past it the client is cut off (the page reconnects and gets a snapshot). A snapshot never
+ *   raises a client's allowance, so a client that sleeps through reloads is cut like any other;
+ * - the unsent bytes of all clients together may not pass MAX_TOTAL_BYTES: a connection that would push the sum
+ *   over it gets 503 with Retry-After;
+ * - MAX_CLIENTS streams at most, MAX_CLIENTS_PER_ADDRESS of them from one client address.
+ * With no client connected, no event is built at all.
  */
 import type { Request, Response } from 'express';
 import type { ServiceRecord } from '../../types.js';
@@ -16,8 +22,14 @@ import type { ServiceEventName } from '../runtime/wiring.js';
 import { listenerView, publisherView, serviceView, serviceViews, statusView } from '../views.js';
 
 export const UPDATE_THROTTLE_MS = 500;
+/** Unsent bytes one client may have queued beyond one snapshot. */
 export const MAX_QUEUED_BYTES = 1024 * 1024;
+/** Unsent bytes of all clients together (counted per client, though shared frames cost their memory once). */
+export const MAX_TOTAL_BYTES = 256 * 1024 * 1024;
 export const MAX_CLIENTS = 64;
+export const MAX_CLIENTS_PER_ADDRESS = 8;
+/** A snapshot is rebuilt at most this often while nothing changes, so a connect storm serialises once. */
+const SNAPSHOT_REUSE_MS = 1000;
 const METRICS_INTERVAL_MS = 1000;
 const HEARTBEAT_MS = 15_000;
 const RETRY_MS = 2000;
@@ -33,20 +45,28 @@ export interface EventHubOptions {
   statusExtras: () => Parameters<typeof statusView>[1];
   /** Called when a client is cut off for not reading. */
   onSlowClient?: () => void;
+  /** Called when a stream is refused or cut, with the reason (for the http_rejected_total metric). */
+  onReject?: (reason: 'sse_clients' | 'sse_address' | 'sse_total_bytes' | 'sse_slow_client') => void;
 }
 
 export class EventHub {
-  /** Each client with the queue size at which it counts as too slow. */
-  private readonly clients = new Map<Response, number>();
+  /** Each client with its address. */
+  private readonly clients = new Map<Response, string>();
+  private snapshotCache: { frame: Buffer; builtMs: number } | undefined;
+  /** Size of the last snapshot built: what a client may have queued besides MAX_QUEUED_BYTES of events. */
+  private snapshotBytes = 0;
   private readonly updates = new Map<string, PendingUpdate>();
   private metricsTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
-  private readonly onService = (listener: string, event: ServiceEventName, rec: ServiceRecord) =>
+  private readonly onService = (listener: string, event: ServiceEventName, rec: ServiceRecord) => {
+    this.snapshotCache = undefined;
     this.service(listener, event, rec);
+  };
   private readonly onReloaded = () => {
+    this.snapshotCache = undefined;
     if (this.clients.size === 0) return;
-    const text = frame('snapshot', this.snapshot());
-    for (const res of [...this.clients.keys()]) this.write(res, text, true);
+    const snapshot = this.snapshotFrame();
+    for (const res of [...this.clients.keys()]) this.write(res, snapshot);
   };
 
   constructor(
@@ -67,8 +87,20 @@ export class EventHub {
       res.end();
       return;
     }
+    const address = req.socket.remoteAddress ?? 'unknown';
     if (this.clients.size >= MAX_CLIENTS) {
-      res.status(503).setHeader('Retry-After', '5').json({ error: 'too many event stream clients' });
+      this.refuse(res, 'sse_clients', 'too many event stream clients');
+      return;
+    }
+    let fromAddress = 0;
+    for (const a of this.clients.values()) if (a === address) fromAddress++;
+    if (fromAddress >= MAX_CLIENTS_PER_ADDRESS) {
+      this.refuse(res, 'sse_address', 'too many event streams from this address');
+      return;
+    }
+    const snapshot = this.snapshotFrame();
+    if (this.queuedBytes() + snapshot.length > MAX_TOTAL_BYTES) {
+      this.refuse(res, 'sse_total_bytes', 'event stream clients are not reading; try again later');
       return;
     }
     res.status(200);
@@ -77,11 +109,46 @@ export class EventHub {
     res.setHeader('X-Accel-Buffering', 'no');
     res.flushHeaders();
     req.socket.setNoDelay(true);
-    this.clients.set(res, MAX_QUEUED_BYTES);
+    this.clients.set(res, address);
     res.once('close', () => this.remove(res));
-    this.write(res, `retry: ${RETRY_MS}\n\n`);
-    this.write(res, frame('snapshot', this.snapshot()), true);
+    this.write(res, Buffer.from(`retry: ${RETRY_MS}\n\n`));
+    this.write(res, snapshot);
     this.startTimers();
+  }
+
+  private refuse(
+    res: Response,
+    reason: Parameters<NonNullable<EventHubOptions['onReject']>>[0],
+    error: string,
+  ) {
+    this.opts.onReject?.(reason);
+    res.status(503).setHeader('Retry-After', '5').json({ error });
+  }
+
+  /** Unsent bytes of all clients. */
+  private queuedBytes(): number {
+    let sum = 0;
+    for (const res of this.clients.keys()) sum += res.writableLength;
+    return sum;
+  }
+
+  /** The snapshot frame, built once and shared until something changes (or a second passes). */
+  private snapshotFrame(): Buffer {
+    const now = performance.now();
+    const cached = this.snapshotCache;
+    if (cached !== undefined && now - cached.builtMs < SNAPSHOT_REUSE_MS) return cached.frame;
+    const { status, services } = this.snapshot();
+    const frameBuf = Buffer.concat([
+      ...jsonChunks(
+        `event: snapshot\ndata: {"status":${JSON.stringify(status)},"services":[`,
+        services,
+        ']}',
+      ),
+      Buffer.from('\n\n'),
+    ]);
+    this.snapshotCache = { frame: frameBuf, builtMs: now };
+    this.snapshotBytes = frameBuf.length;
+    return frameBuf;
   }
 
   private remove(res: Response): void {
@@ -174,22 +241,23 @@ export class EventHub {
   }
 
   private broadcastRaw(text: string): void {
-    for (const res of [...this.clients.keys()]) this.write(res, text);
+    // One Buffer for every client: a string would be encoded again for each.
+    const bytes = Buffer.from(text);
+    for (const res of [...this.clients.keys()]) this.write(res, bytes);
   }
 
-  /** `snapshot`: always queued, and the client's allowance starts again on top of it. */
-  private write(res: Response, text: string, snapshot = false): void {
-    const limit = this.clients.get(res);
-    if (limit === undefined) return;
-    if (!snapshot && res.writableLength > limit) {
+  private write(res: Response, bytes: Buffer): void {
+    if (!this.clients.has(res)) return;
+    const limit = MAX_QUEUED_BYTES + this.snapshotBytes;
+    if (res.writableLength + bytes.length > limit) {
       // A client that does not read: cut it off instead of buffering for it.
       this.remove(res);
       res.destroy();
+      this.opts.onReject?.('sse_slow_client');
       this.opts.onSlowClient?.();
       return;
     }
-    res.write(text);
-    if (snapshot) this.clients.set(res, res.writableLength + MAX_QUEUED_BYTES);
+    res.write(bytes);
   }
 
   close(): void {
@@ -199,6 +267,22 @@ export class EventHub {
     this.clients.clear();
     this.stopTimers();
   }
+}
+
+/**
+ * `prefix`, the items as a JSON array body, `suffix`, in Buffers of about 64 KiB: a list of any size the
+ * registry allows is serialised piece by piece, never as one string (V8 strings stop at 512 MiB).
+ */
+export function* jsonChunks(prefix: string, items: readonly unknown[], suffix: string): Generator<Buffer> {
+  let part = prefix;
+  for (let i = 0; i < items.length; i++) {
+    part += (i === 0 ? '' : ',') + JSON.stringify(items[i]);
+    if (part.length >= 65_536) {
+      yield Buffer.from(part);
+      part = '';
+    }
+  }
+  yield Buffer.from(part + suffix);
 }
 
 /** One SSE frame. JSON never contains a raw newline, so a single `data:` line is enough. */

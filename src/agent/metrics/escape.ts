@@ -2,15 +2,19 @@
  * Label values reach /metrics from the network (service types, names and addresses are whatever a peer
  * announced), so every value is made safe for the text exposition format here: a lone UTF-16 surrogate would
  * become invalid UTF-8 and make Prometheus reject the whole scrape, so it turns into U+FFFD; backslash, double
- * quote and newline are the three characters the format requires escaped. Everything else (NUL, ANSI escapes,
- * other control characters) is legal inside a quoted label value and is kept as sent.
+ * quote and newline are the three characters the format requires escaped. Other C0 and C1 controls and the
+ * bidi overrides are legal there but would run as escape sequences in a terminal showing `curl …/metrics`
+ * (and make grep call the body binary), so they are replaced visibly (see visibleText).
  */
+import { CONTROLS, visibleChar } from '../visible.js';
 
-const NEEDS_ESCAPE = /[\\"\n]/;
-const ESCAPABLE = /[\\"\n]/g;
+const NEEDS_ESCAPE = new RegExp(`[\\\\"\\n${CONTROLS}]`);
+const ESCAPABLE = new RegExp(`[\\\\"\\n${CONTROLS}]`, 'g');
 
 function escapeChar(ch: string): string {
-  return ch === '\n' ? '\\n' : `\\${ch}`;
+  if (ch === '\n') return '\\n';
+  if (ch === '\\' || ch === '"') return `\\${ch}`;
+  return visibleChar(ch);
 }
 
 /** ES2024 string methods (Node 22 and 24 have them; the project's TypeScript lib stops at ES2023). */

@@ -105,6 +105,24 @@ export const METRICS = {
     'Announcements claiming a service type and name already announced from another address.',
     LISTENER,
   ),
+  servicesEvicted: def(
+    'services_evicted_total',
+    'counter',
+    'Up services forgotten to make room in a full registry for a source holding less than its fair share.',
+    LISTENER,
+  ),
+  announcementsCut: def(
+    'announcements_cut_total',
+    'counter',
+    'Announcements whose extra keys were dropped to keep the registry under listeners[].maxRegistryBytes.',
+    LISTENER,
+  ),
+  registryBytes: def(
+    'registry_bytes',
+    'gauge',
+    'Announcement bytes a listener keeps (bounded by listeners[].maxRegistryBytes).',
+    LISTENER,
+  ),
   serviceSeriesDropped: def(
     'service_series_omitted',
     'gauge',
@@ -174,6 +192,18 @@ export const METRICS = {
     'config_last_reload_success_timestamp_seconds',
     'gauge',
     'Unix time of the last successful configuration load.',
+    [],
+  ),
+  httpRejected: def(
+    'http_rejected_total',
+    'counter',
+    'HTTP connections and requests refused by a hardening limit, by reason (see docs/security.md).',
+    ['reason'],
+  ),
+  sdTargetsWithheld: def(
+    'sd_targets_withheld',
+    'gauge',
+    'Services whose metrics_port target /api/v1/sd leaves out (announced host not the sender, or loopback/link-local).',
     [],
   ),
   configReloads: def(

@@ -8,6 +8,7 @@ import process from 'node:process';
 import { DROP_REASONS } from '../../drop-reasons.js';
 import { IGNORED_FIELDS } from '../../ignored-fields.js';
 import type { AgentState, ListenerEntry, PublisherEntry } from '../state.js';
+import { sdTargets } from '../views.js';
 import { wellFormed } from './escape.js';
 import { kernelDropsOf } from './kernel-drops.js';
 import type { MetricKey } from './names.js';
@@ -131,6 +132,9 @@ export const SAMPLE_READERS: Record<SampledFamilyKey, SampleReader> = {
     ];
   }),
   serviceConflicts: perListener((e) => e.listener.registry.stats.conflicts),
+  servicesEvicted: perListener((e) => e.listener.registry.boundStats.evicted),
+  announcementsCut: perListener((e) => e.listener.registry.boundStats.cut),
+  registryBytes: perListener((e) => e.listener.registry.bytes),
   sentPackets: perPublisher((e) => e.publisher.stats.packetsSent),
   sentBytes: perPublisher((e) => e.publisher.stats.bytesSent),
   sendErrors: (state) => {
@@ -147,6 +151,8 @@ export const SAMPLE_READERS: Record<SampledFamilyKey, SampleReader> = {
   startTime: (state) => [{ labels: {}, value: state.startedWallMs / 1000 }],
   configReloadSuccessful: (state) => [{ labels: {}, value: state.reload.lastSuccess ? 1 : 0 }],
   configReloadTimestamp: (state) => [{ labels: {}, value: state.reload.lastSuccessWallMs / 1000 }],
+  httpRejected: (state) => byReason({}, state.httpRejected ?? {}),
+  sdTargetsWithheld: (state) => [{ labels: {}, value: sdTargets(state).withheld }],
   configReloads: (state) => [
     { labels: { result: 'success' }, value: state.reload.successes },
     { labels: { result: 'failure' }, value: state.reload.failures },
