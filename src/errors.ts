@@ -13,8 +13,14 @@ export class VaultMulticastError extends Error {
   }
 }
 
-/** Node's error code of `err`, or 'UNKNOWN'. */
+/** errno values that os.networkInterfaces() reports only as numbers (ERR_SYSTEM_ERROR, "Unknown system error"). */
+const DESCRIPTOR_ERRNOS: Record<number, string> = { 24: 'EMFILE', 23: 'ENFILE' };
+
+/** Node's error code of `err`, or 'UNKNOWN'. A system error out of descriptors is EMFILE/ENFILE whatever wraps it. */
 export function errorCode(err: unknown): string {
+  const errno = (err as { info?: { errno?: unknown } } | null)?.info?.errno;
+  if (typeof errno === 'number' && DESCRIPTOR_ERRNOS[Math.abs(errno)])
+    return DESCRIPTOR_ERRNOS[Math.abs(errno)]!;
   if (typeof err === 'object' && err !== null && 'code' in err) {
     const code = (err as { code: unknown }).code;
     if (typeof code === 'string' && code !== '') return code;

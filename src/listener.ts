@@ -15,7 +15,7 @@ import {
   SERVICE_TIMEOUT_SECONDS,
 } from './constants.js';
 import { type DropReason, ERROR_REASONS, emptyDropCounts } from './drop-reasons.js';
-import { errorCode } from './errors.js';
+import { errorCode, errorMessage } from './errors.js';
 import { emptyIgnoredCounts, IGNORED_FIELDS, type IgnoredField } from './ignored-fields.js';
 import { Backoff } from './net/backoff.js';
 import './net/dispose.js';
@@ -621,8 +621,8 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
     } catch (err) {
       this.problem({
         operation,
-        code: (err as NodeJS.ErrnoException)?.code ?? 'UNKNOWN',
-        message: err instanceof Error ? err.message : String(err),
+        code: errorCode(err),
+        message: errorMessage(err),
         interface: undefined,
         retryInMs: operation === 'sweep' ? SWEEP_INTERVAL_MS : this.reconcileIntervalMs,
       });

@@ -278,7 +278,7 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
         this.socketProblems++;
         this.safeEmit('socketError', {
           operation: 'reconcile',
-          code: (err as NodeJS.ErrnoException)?.code ?? 'UNKNOWN',
+          code: errorCode(err),
           message: errorMessage(err),
           interface: undefined,
           retryInMs: this.reconcileIntervalMs,

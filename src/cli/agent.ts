@@ -10,6 +10,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from '../agent/config/load.js';
 import type { AgentConfig } from '../agent/config/types.js';
+import { errorCode } from '../errors.js';
 
 const USAGE = `usage: vault-multicast agent --config FILE [--check] [--log-level debug|info|warn|error]
 
@@ -133,7 +134,7 @@ async function run(path: string, levelOverride: AgentConfig['log']['level'] | un
   const onFatal = (err: unknown) => {
     // Running out of descriptors is a siege, not a bug: whatever failed is retried by its own timer once
     // descriptors are free again, and exiting would hand the attacker the outage it wanted.
-    const code = (err as NodeJS.ErrnoException)?.code;
+    const code = errorCode(err);
     if (code === 'EMFILE' || code === 'ENFILE') {
       agent.countHttpRejection('descriptor_exhaustion');
       log.error({ code, err: err instanceof Error ? err.message : String(err) }, 'out of file descriptors');

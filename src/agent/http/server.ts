@@ -99,10 +99,10 @@ export async function startHttpServer(
     );
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    const answer = clientErrorAnswer(err.code);
-    agent.countHttpRejection(answer.reason);
     // Answered, then destroyed: a half-closed socket would stay open for as long as the client keeps its end.
     if (socket.writable) {
+      const answer = clientErrorAnswer(err.code);
+      agent.countHttpRejection(answer.reason);
       socket.end(`HTTP/1.1 ${answer.status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () =>
         socket.destroy(),
       );
