@@ -202,11 +202,12 @@ async function fill(
   count: number,
   from: string,
   message: (i: number) => Record<string, unknown>,
+  pauseEvery = 50,
 ): Promise<void> {
   const s = await udpFrom(from);
   for (let i = 0; i < count; i++) {
     await send(s, announcement(message(i)));
-    if (i % 50 === 49) await sleep(5);
+    if (i % pauseEvery === pauseEvery - 1) await sleep(5);
   }
   s.close();
 }
@@ -244,24 +245,31 @@ const ATTACKS: Attack[] = [
   },
   {
     name: 'big',
-    what: '2,000 announcements of 65 KB (maxDatagramBytes 65507), then GET /api/v1/services',
+    what: '10,000 announcements of 65 KB (maxDatagramBytes 65507), then GET /api/v1/services',
     listenerExtra: ', maxDatagramBytes: 65507, maxServices: 20000, serviceTimeout: 1h',
     async run(agent) {
       const blob = 'x'.repeat(65_000);
-      await fill(2_000, '127.0.0.2', (i) => ({
-        type: 'big',
-        name: `b${i}`,
-        addr: `198.18.${i >> 8}.${i & 255}:80`,
-        blob,
-      }));
+      await fill(
+        10_000,
+        '127.0.0.2',
+        (i) => ({
+          type: 'big',
+          name: `b${i}`,
+          addr: `198.18.${i >> 8}.${i & 255}:80`,
+          blob,
+        }),
+        5,
+      );
       await sleep(500);
+      const kept = await (await fetch(`${agent.url}/metrics`)).text();
+      const accepted = /vault_multicast_accepted_packets_total\{[^}]*\} (\d+)/.exec(kept)?.[1];
       const t0 = performance.now();
       const r = await fetch(`${agent.url}/api/v1/services`).catch((e: unknown) => ({
         status: String(e),
         arrayBuffer: async () => new ArrayBuffer(0),
       }));
       const size = (await r.arrayBuffer()).byteLength;
-      return `/api/v1/services: ${r.status}, ${(size / 1e6).toFixed(1)} MB in ${(performance.now() - t0).toFixed(0)} ms`;
+      return `accepted ${accepted ?? '?'} datagrams; /api/v1/services: ${r.status}, ${(size / 1e6).toFixed(1)} MB in ${(performance.now() - t0).toFixed(0)} ms`;
     },
   },
   {
