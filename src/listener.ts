@@ -107,6 +107,7 @@ export type ListenerSettings = Pick<
   | 'serviceTimeout'
   | 'retention'
   | 'maxServices'
+  | 'maxRegistryBytes'
   | 'typeFilter'
   | 'guards'
   | 'extensions'
@@ -336,6 +337,7 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
       serviceTimeoutMs: ms(settings.serviceTimeout),
       retentionMs: ms(settings.retention),
       maxServices: settings.maxServices,
+      maxBytes: settings.maxRegistryBytes,
       typeFilter: settings.typeFilter,
     });
     if (settings.guards !== undefined) this.guards = [...settings.guards];

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/clock.js';
 import { decodeAnnouncement, encodeAnnouncement } from '../../src/codec.js';
+import { DEFAULT_MAX_REGISTRY_BYTES } from '../../src/constants.js';
 import { ServiceRegistry } from '../../src/registry.js';
 import type { Announcement } from '../../src/types.js';
 
@@ -57,6 +58,10 @@ describe('ServiceRegistry.configure', () => {
     );
     expect([reg.serviceTimeoutMs, reg.maxServices, reg.typeFilter]).toEqual([30_000, 10, 'T']);
     expect(() => reg.configure({ retentionMs: -1 })).toThrow(/retentionMs/);
+    expect(() => reg.configure({ maxServices: 20, maxBytes: 0 })).toThrow(/maxBytes/);
+    expect([reg.maxServices, reg.maxBytes]).toEqual([10, DEFAULT_MAX_REGISTRY_BYTES]);
+    reg.configure({ maxBytes: 4096 });
+    expect(reg.maxBytes).toBe(4096);
   });
 
   it('a lower maxServices refuses new services until there is room, evicting none of the tracked', () => {
