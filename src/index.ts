@@ -46,4 +46,5 @@ export {
   type ReceiveGuardOptions,
   type SignerOptions,
 } from './security/index.js';
+export type { FindOptions, ServiceEvent, ServiceFilter, ServicesOptions } from './service-events.js';
 export type * from './types.js';

@@ -34,6 +34,14 @@ import { type ReceiveBufferReport, sizeReceiveBuffer } from './net/receive-buffe
 import { closeSocket, describeSocketError, openSocket } from './net/socket.js';
 import { instrumentListener } from './otel.js';
 import { ServiceRegistry } from './registry.js';
+import {
+  type FindOptions,
+  findService,
+  type ServiceEvent,
+  type ServiceFilter,
+  type ServicesOptions,
+  serviceEvents,
+} from './service-events.js';
 import type {
   Announcement,
   DecodeOptions,
@@ -504,6 +512,21 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
     let n = 0;
     for (const rec of this.registry.services()) if (rec.state === 'up' && rec.lastSeenMonoMs >= since) n++;
     return n;
+  }
+
+  /**
+   * The first up service that matches `filter` (a substring of `type`, or a predicate): at once when one is
+   * known, otherwise when one comes up. A copy of its record; `.data` is the announcement as received (what
+   * the widget's `return_signal` handed over). Rejects with code ETIMEDOUT after `timeout` seconds, or with
+   * the signal's reason when aborted.
+   */
+  find(filter?: ServiceFilter, options?: FindOptions): Promise<ServiceRecord> {
+    return findService(this, filter, options);
+  }
+
+  /** Service events as an async iterator: `for await (const ev of listener.services({ signal }))`. */
+  services(options?: ServicesOptions): AsyncGenerator<ServiceEvent, void, undefined> {
+    return serviceEvents(this, options);
   }
 
   /** The widget's Refresh: forget every service and reset the metrics view. */
