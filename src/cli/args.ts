@@ -75,12 +75,13 @@ export function interfaceOption(values: string[] | undefined): string[] | undefi
 
 /**
  * Text from the network made safe for a terminal: control characters (C0, DEL, C1 — which include escape
- * sequences that could rewrite the screen) and bidirectional overrides become visible escapes.
+ * sequences that could rewrite the screen) and bidirectional marks, overrides and isolates become visible `\uXXXX`
+ * escapes, and a backslash becomes `\\`, so that a sender cannot fake an escape either.
  */
 export function printable(text: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => {
-    return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  return text.replace(/[\\\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    return c === '\\' ? '\\\\' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
   });
 }
 

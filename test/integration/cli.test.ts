@@ -2,45 +2,17 @@
  * The `publish` and `browse` commands of the built CLI, run as a user runs them, inside the test namespace
  * (loopback only): announcements counted and stopped with a goodbye, JSON events, clear errors and exit codes.
  */
-import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { freeUdpPort, IN_TEST_NETNS } from '../harness/netns.js';
-
-const main = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], timeoutMs = 15_000): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+import { cli, CLI_MAIN as main } from './helpers/run-cli.js';
 
 describe.skipIf(!IN_TEST_NETNS || !existsSync(main))('vault-multicast CLI', () => {
-  it('browse --json reports up, update and the goodbye of a publish --count run', async () => {
+  it('browse --json --all reports up, every update and the goodbye of a publish --count run', async () => {
     const port = String(await freeUdpPort());
     const common = ['--group', '239.30.0.1', '--port', port, '--interface', '127.0.0.1'];
-    const browsing = cli(['browse', ...common, '--json', '--timeout', '3']);
+    const browsing = cli(['browse', ...common, '--json', '--all', '--timeout', '3']);
     await new Promise((r) => setTimeout(r, 700));
     const message = JSON.stringify({ type: 'cli', name: 'one', addr: '192.0.2.9:9', version: '9' });
     const pub = await cli(['publish', ...common, '--interval', '0.1', '--count', '3', '--message', message]);
@@ -131,41 +103,5 @@ describe.skipIf(!IN_TEST_NETNS || !existsSync(main))('vault-multicast CLI', () =
     ]);
     expect(noIf.code).toBe(1);
     expect(noIf.stderr).toMatch(/cannot join 224\.1\.1\.1 on 'nosuch0': no such interface/);
-  });
-});
-
-describe('browse table', () => {
-  it('escapes control characters from the network so an announcement cannot rewrite the terminal', async () => {
-    const { renderTable } = await import('../../src/cli/browse.js');
-    const now = Date.now();
-    const rec = {
-      key: 'k',
-      type: 'evil\u001b[2J',
-      name: 'n\u009b31m',
-      addr: '192.0.2.1:1',
-      host: '192.0.2.1',
-      port: 1,
-      version: '1\u202e',
-      metricsPort: undefined,
-      state: 'up' as const,
-      source: '192.0.2.1',
-      firstSeenWallMs: now,
-      lastSeenWallMs: now - 3000,
-      lastSeenMonoMs: 0,
-      expiresAtMonoMs: 0,
-      forgetAtMonoMs: undefined,
-      ttlMs: 30_000,
-      packets: 5,
-      lost: 0,
-      lastSeq: undefined,
-      ageSeconds: undefined,
-      data: {},
-    };
-    const text = renderTable([rec], now, 'header');
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting their absence.
-    expect(text).not.toMatch(/[\u001b\u009b\u202e]/);
-    expect(text).toContain('evil\\u001b[2J');
-    expect(text).toMatch(/^up {5}/m);
-    expect(text).toMatch(/3s +5\n$/);
   });
 });
