@@ -84,6 +84,8 @@ export interface StatusView {
   reload: { enabled: boolean; lastSuccess: boolean; lastSuccessAt: number };
   listeners: ListenerView[];
   publishers: PublisherView[];
+  /** Origins that may frame the page (`http.embedOrigins`); Connect in such a frame posts to its parent. */
+  embedOrigins: string[];
 }
 
 export interface ServicesResponse {

@@ -102,6 +102,7 @@ export interface StatusExtras {
   ready: boolean;
   admin: StatusView['admin'];
   reloadEnabled: boolean;
+  embedOrigins: readonly string[];
 }
 
 export function statusView(state: AgentState, extras: StatusExtras): StatusView {
@@ -117,6 +118,7 @@ export function statusView(state: AgentState, extras: StatusExtras): StatusView 
     },
     listeners: [...state.listeners()].map(listenerView),
     publishers: [...state.publishers()].map(publisherView),
+    embedOrigins: [...extras.embedOrigins],
   };
 }
 

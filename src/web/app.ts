@@ -7,6 +7,7 @@ import type { ListenerAction } from './actions.js';
 import { runListenerAction } from './actions.js';
 import { DetailsPanel } from './details.js';
 import { byId, setText } from './dom.js';
+import { isFramed } from './embed.js';
 import { DEFAULT_QUERY, type Query, type SortKey, visibleEntries } from './query.js';
 import { Store } from './store.js';
 import { type ConnectionState, connectStream } from './stream.js';
@@ -14,6 +15,7 @@ import { ROW_PAGE, ServiceTable } from './table.js';
 import { ListenerTabs } from './tabs.js';
 import { setupTheme } from './theme.js';
 import { MetricsTiles } from './tiles.js';
+import { readFilters, writeFilters } from './url-state.js';
 
 const store = new Store();
 const query: Query = { ...DEFAULT_QUERY };
@@ -91,8 +93,14 @@ function renderAll(): void {
     store.listeners.map((l) => l.name),
     query.listener,
   );
-  tiles.render(query.listener);
   const visible = visibleEntries(store.services.values(), query);
+  if (query.typeFilter !== '' || query.search !== '') {
+    const up = new Map<string, number>();
+    for (const e of visible)
+      if (e.view.state === 'up') up.set(e.view.listener, (up.get(e.view.listener) ?? 0) + 1);
+    tiles.filteredUp = up;
+  } else tiles.filteredUp = undefined;
+  tiles.render(query.listener);
   let up = 0;
   let stale = 0;
   let gone = 0;
@@ -181,13 +189,20 @@ showMore.addEventListener('click', () => {
   rowLimit += ROW_PAGE;
   renderAll();
 });
+const preset = readFilters(location.search);
+query.typeFilter = typeFilter.value = preset.typeFilter;
+query.search = search.value = preset.search;
+const filtersChanged = (): void => {
+  writeFilters({ typeFilter: query.typeFilter, search: query.search });
+  renderAll();
+};
 typeFilter.addEventListener('input', () => {
   query.typeFilter = typeFilter.value;
-  renderAll();
+  filtersChanged();
 });
 search.addEventListener('input', () => {
   query.search = search.value;
-  renderAll();
+  filtersChanged();
 });
 showDeparted.addEventListener('change', () => {
   query.showDeparted = showDeparted.checked;
@@ -202,8 +217,11 @@ document.addEventListener('keydown', (ev) => {
   }
 });
 setupTheme(byId<HTMLButtonElement>('theme-toggle'));
-// On a phone the list matters most: the metrics start folded (one tap opens them).
-if (window.matchMedia('(max-width: 600px)').matches) byId<HTMLDetailsElement>('metrics').open = false;
+// On a phone, and in an application's frame, the list matters most: the metrics start folded.
+const framed = isFramed();
+document.body.classList.toggle('embedded', framed);
+if (framed || window.matchMedia('(max-width: 600px)').matches)
+  byId<HTMLDetailsElement>('metrics').open = false;
 
 connectStream('api/v1/events', {
   snapshot: (data) => {

@@ -1,7 +1,7 @@
 /**
  * The widget's Connect, which handed the selected service's data to the application. In the browser the
- * page tells embedders (a `vault-multicast:connect` event on window, cancelable) and then, unless an
- * embedder handled it, opens web services in a new tab and copies the address of the others.
+ * page tells scripts on the page (a `vault-multicast:connect` event on window, cancelable), a parent window
+ * in embed mode (embed.ts), and otherwise opens web services in a new tab and copies the address of the others.
  */
 import type { ServiceView } from '../agent/api-types.js';
 import { webUrl } from './web-url.js';
@@ -17,11 +17,15 @@ export interface ConnectDetail {
 }
 
 /** Announces the connect to embedders; false when one of them took it over (preventDefault). */
-export function dispatchConnect(view: ServiceView): { proceed: boolean; url: string | undefined } {
+export function dispatchConnect(view: ServiceView): {
+  proceed: boolean;
+  url: string | undefined;
+  detail: ConnectDetail;
+} {
   const url = webUrl(view);
   const detail: ConnectDetail = { data: structuredClone(view.data), service: structuredClone(view), url };
   const proceed = window.dispatchEvent(
     new CustomEvent<ConnectDetail>(CONNECT_EVENT, { detail, cancelable: true }),
   );
-  return { proceed, url };
+  return { proceed, url, detail };
 }

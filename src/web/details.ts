@@ -5,6 +5,7 @@
 import { copyText } from './clipboard.js';
 import { dispatchConnect } from './connect.js';
 import { byId, h, setText } from './dom.js';
+import { embedTargets, postConnect } from './embed.js';
 import { formatAge, formatAgo, formatCount, formatDuration, formatTimestamp } from './format.js';
 import type { ServiceEntry, Store } from './store.js';
 import { expiryText } from './table.js';
@@ -94,7 +95,12 @@ export class DetailsPanel {
     this.set('lost', formatCount(v.lost));
     this.set('metricsPort', v.metricsPort === null ? '—' : String(v.metricsPort));
     setText(this.json, JSON.stringify(v.data, null, 2));
-    this.connectButton.textContent = webUrl(v) ? 'Connect (open in new tab)' : 'Connect (copy address)';
+    this.connectButton.textContent =
+      embedTargets(this.store.status).length > 0
+        ? 'Connect (send to application)'
+        : webUrl(v)
+          ? 'Connect (open in new tab)'
+          : 'Connect (copy address)';
     this.tick();
   }
 
@@ -131,8 +137,14 @@ export class DetailsPanel {
   private async connect(): Promise<void> {
     if (!this.last) return;
     const view = this.last.view;
-    const { proceed, url } = dispatchConnect(view);
+    const { proceed, url, detail } = dispatchConnect(view);
     if (!proceed) return;
+    const targets = embedTargets(this.store.status);
+    if (targets.length > 0) {
+      postConnect(targets, detail);
+      this.announce(`Sent ${view.name === '' ? view.addr : view.name} to the application.`);
+      return;
+    }
     if (url) {
       window.open(url, '_blank', 'noopener,noreferrer');
       this.announce(`Opened ${url} in a new tab.`);

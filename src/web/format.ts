@@ -58,6 +58,14 @@ export function formatAge(seconds: number | null): string {
   return `${seconds < 0 ? '-' : ''}${formatDuration(abs)}`;
 }
 
+/** A Unix time (seconds) as the local time of day, HH:MM:SS on a 24-hour clock, as the widget showed it. */
+export function formatClock(unixSeconds: number): string {
+  if (!Number.isFinite(unixSeconds) || unixSeconds <= 0) return '—';
+  const d = new Date(unixSeconds * 1000);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+}
+
 /** A Unix time (seconds) as local date and time, for the details panel. */
 export function formatTimestamp(unixSeconds: number): string {
   if (!Number.isFinite(unixSeconds) || unixSeconds <= 0) return '—';

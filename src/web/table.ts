@@ -6,7 +6,7 @@
 
 import type { ServiceView } from '../agent/api-types.js';
 import { h, setText } from './dom.js';
-import { formatAge, formatAgo, formatCount, formatDuration } from './format.js';
+import { formatAge, formatAgo, formatClock, formatCount, formatDuration } from './format.js';
 import { expiresAt, type Query, type SortKey } from './query.js';
 import type { ServiceEntry, Store } from './store.js';
 
@@ -29,7 +29,11 @@ const COLUMNS: Column[] = [
   { key: 'name', label: 'Name', hint: 'The announced name' },
   { key: 'addr', label: 'Address', hint: 'host:port as announced' },
   { key: 'version', label: 'Version', hint: 'The announced version' },
-  { key: 'lastSeen', label: 'Last seen', hint: 'Time since the last announcement' },
+  {
+    key: 'lastSeen',
+    label: 'Last seen',
+    hint: 'Time of the last announcement on this computer’s clock, and how long ago that was',
+  },
   { key: 'expires', label: 'Expires', hint: 'Time until the service turns stale, or until it is forgotten' },
   { key: 'age', label: 'Age', hint: 'Receive time minus the sender’s timestamp of the last announcement' },
   { key: 'lost', label: 'Lost', hint: 'Announcements missed, from gaps in the sequence numbers' },
@@ -50,6 +54,8 @@ interface Row {
   addr: HTMLTableCellElement;
   version: HTMLTableCellElement;
   lastSeen: HTMLTableCellElement;
+  lastSeenClock: HTMLElement;
+  lastSeenAgo: HTMLElement;
   expires: HTMLTableCellElement;
   age: HTMLTableCellElement;
   lost: HTMLTableCellElement;
@@ -160,7 +166,9 @@ export class ServiceTable {
     const mono = this.store.clientMono();
     for (const row of this.rows.values()) {
       const v = row.entry.view;
-      setText(row.lastSeen, formatAgo(serverNow - v.lastSeen));
+      // The agent's wall clock, moved to this computer's, so that the time matches the clock on screen.
+      setText(row.lastSeenClock, formatClock(v.lastSeen - this.store.skew));
+      setText(row.lastSeenAgo, formatAgo(serverNow - v.lastSeen));
       setText(row.expires, expiryText(row.entry, mono));
     }
   }
@@ -185,6 +193,8 @@ export class ServiceTable {
     const select = h('button', { type: 'button', class: 'select' });
     select.addEventListener('click', () => this.callbacks.select(entry.id));
     const state = h('span', { class: 'state' });
+    const lastSeenClock = h('time', { class: 'clock' });
+    const lastSeenAgo = h('span', { class: 'ago' });
     const row: Row = {
       tr: h('tr', { 'data-id': entry.id }),
       state,
@@ -192,7 +202,9 @@ export class ServiceTable {
       select,
       addr: h('td', { class: 'col-addr mono' }),
       version: h('td', { class: 'col-version' }),
-      lastSeen: h('td', { class: 'col-lastSeen num' }),
+      lastSeen: h('td', { class: 'col-lastSeen num' }, lastSeenClock, ' ', lastSeenAgo),
+      lastSeenClock,
+      lastSeenAgo,
       expires: h('td', { class: 'col-expires num' }),
       age: h('td', { class: 'col-age num' }),
       lost: h('td', { class: 'col-lost num' }),

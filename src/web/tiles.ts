@@ -80,6 +80,11 @@ export function adminHint(mode: StatusView['admin']): string {
 
 export class MetricsTiles {
   private readonly groups = new Map<string, Group>();
+  /**
+   * Up services per listener that pass the page's filters, while a filter is set: the "Active services"
+   * tile then reads "3 of 4", like the table beside it.
+   */
+  filteredUp: Map<string, number> | undefined;
 
   constructor(
     private readonly root: HTMLElement,
@@ -97,6 +102,10 @@ export class MetricsTiles {
       wanted.push(id);
       const g = this.groups.get(id) ?? this.create(id, 'listener', l.name);
       this.fill(g, l, LISTENER_TILES, this.store.rates('listener', l.name));
+      const active = g.values.get('active_services');
+      const matching = this.filteredUp?.get(l.name) ?? (this.filteredUp ? 0 : undefined);
+      if (active && matching !== undefined)
+        setText(active, `${formatCount(matching)} of ${formatCount(l.metrics.active_services)}`);
       const problems = l.memberships.filter((m) => !m.joined);
       g.warning.hidden = problems.length === 0;
       setText(

@@ -32,6 +32,7 @@ describe('the issue example', () => {
         mutatingRateLimitPerMinute: 10,
         maxConnections: 512,
         allowedHosts: [],
+        embedOrigins: [],
       },
       log: { level: 'info' },
       metrics: { maxServiceSeries: 10000, processMetrics: true, otlp: undefined },

@@ -35,6 +35,7 @@ const STATUS: StatusView = {
   reload: { enabled: false, lastSuccess: true, lastSuccessAt: 0 },
   listeners: [],
   publishers: [],
+  embedOrigins: [],
 };
 
 function entries(views: ServiceView[]): ServiceEntry[] {

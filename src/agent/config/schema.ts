@@ -195,6 +195,21 @@ const listen = z.string().superRefine((value, ctx) => {
 
 const filePath = z.string().min(1, { error: 'file path is empty' });
 
+/** An origin exactly as a browser names it (`https://app.example:8443`): what frame-ancestors and postMessage compare. */
+const origin = z.string().superRefine((value, ctx) => {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(value);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== value)
+    ctx.addIssue({
+      code: 'custom',
+      message: `'${value}' is not an origin: write scheme://host[:port] with nothing after it, as in https://app.example:8443${parsed && /^https?:$/.test(parsed.protocol) ? ` (here: ${parsed.origin})` : ''}`,
+    });
+});
+
 const http = z.strictObject({
   listen: listen.default('127.0.0.1:9477'),
   tls: z.strictObject({ certFile: filePath, keyFile: filePath }).optional(),
@@ -216,6 +231,8 @@ const http = z.strictObject({
       z.string().regex(/^[A-Za-z0-9.-]+$|^\[[0-9A-Fa-f:.]+\]$/, { error: 'a host name or address, no port' }),
     )
     .default([]),
+  /** Origins that may show the page in a frame; Connect there posts the chosen service to the parent. */
+  embedOrigins: z.array(origin).default([]),
 });
 
 const otlp = z.strictObject({

@@ -32,6 +32,8 @@ export interface HttpConfig {
   maxConnections?: number;
   /** Host names besides the listen address, localhost and loopback literals that the page and API answer. */
   allowedHosts?: string[];
+  /** Origins that may show the page in a frame (CSP frame-ancestors); none by default. */
+  embedOrigins: string[];
 }
 
 /** Credentials protecting the mutating endpoints. Either or both. */

@@ -70,6 +70,7 @@ export function statusExtras(agent: Agent) {
     ready: agent.readiness().ready,
     admin: agent.adminMode(),
     reloadEnabled: http?.enableReload ?? false,
+    embedOrigins: http?.embedOrigins ?? [],
   };
 }
 
@@ -78,7 +79,7 @@ export function buildApp({ agent, hub, webRoot, listenHost }: AppDeps): Express 
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('query parser', 'simple');
-  app.use(securityHeaders);
+  app.use(securityHeaders(() => agent.config?.http.embedOrigins ?? []));
   const checkHost = hostGuard(
     () => agent.config?.http,
     () => listenHost,

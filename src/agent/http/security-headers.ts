@@ -1,16 +1,29 @@
-/** Headers on every response: the page runs only its own script and style, and nothing may frame it. */
+/**
+ * Headers on every response: the page runs only its own script and style, and nothing may frame it except
+ * the origins of `http.embedOrigins` (read per request, so a reload applies at once).
+ */
 import type { NextFunction, Request, Response } from 'express';
 
-export const CONTENT_SECURITY_POLICY =
+const POLICY =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
-  "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+  "base-uri 'none'; form-action 'none'";
 
-export function securityHeaders(_req: Request, res: Response, next: NextFunction): void {
-  res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  res.setHeader('Referrer-Policy', 'no-referrer');
-  res.setHeader('X-Frame-Options', 'DENY');
-  res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-  res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
-  next();
+export function contentSecurityPolicy(embedOrigins: readonly string[]): string {
+  return `${POLICY}; frame-ancestors ${embedOrigins.length === 0 ? "'none'" : embedOrigins.join(' ')}`;
 }
+
+export const CONTENT_SECURITY_POLICY = contentSecurityPolicy([]);
+
+export const securityHeaders =
+  (embedOrigins: () => readonly string[]) =>
+  (_req: Request, res: Response, next: NextFunction): void => {
+    const origins = embedOrigins();
+    res.setHeader('Content-Security-Policy', contentSecurityPolicy(origins));
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    // X-Frame-Options cannot name origins; browsers that know frame-ancestors ignore it anyway.
+    if (origins.length === 0) res.setHeader('X-Frame-Options', 'DENY');
+    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+    res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+    next();
+  };
