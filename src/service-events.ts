@@ -5,8 +5,21 @@
  * aborted, so a cancelled wait leaves nothing behind.
  */
 import { VaultMulticastError } from './errors.js';
-import type { VaultMultiListener } from './listener.js';
 import type { DownReason, ServiceRecord } from './types.js';
+
+type ServiceHandler = (service: ServiceRecord) => void;
+type DownHandler = (service: ServiceRecord, reason: DownReason) => void;
+
+/** What find() and services() need of a listener: its services, its events, where it listens. */
+export interface ServiceSource {
+  readonly group: string;
+  readonly port: number;
+  readonly registry: { services(): Iterable<ServiceRecord> };
+  on(event: 'up' | 'update' | 'removed', handler: ServiceHandler): unknown;
+  on(event: 'down', handler: DownHandler): unknown;
+  off(event: 'up' | 'update' | 'removed', handler: ServiceHandler): unknown;
+  off(event: 'down', handler: DownHandler): unknown;
+}
 
 /**
  * Which services count: a string is a substring of `type` (the widget's filter, case-sensitive as in the
@@ -54,7 +67,7 @@ function aborted(signal: AbortSignal): unknown {
 }
 
 export function findService(
-  listener: VaultMultiListener,
+  listener: ServiceSource,
   filter: ServiceFilter | undefined,
   options: FindOptions = {},
 ): Promise<ServiceRecord> {
@@ -115,7 +128,7 @@ export function findService(
  * slow consumer holds at most a few events per service however fast they announce.
  */
 export async function* serviceEvents(
-  listener: VaultMultiListener,
+  listener: ServiceSource,
   options: ServicesOptions = {},
 ): AsyncGenerator<ServiceEvent, void, undefined> {
   const { signal } = options;
