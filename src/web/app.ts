@@ -29,6 +29,7 @@ const search = byId<HTMLInputElement>('search');
 const showDeparted = byId<HTMLInputElement>('show-departed');
 const agentVersion = byId('agent-version');
 const showMore = byId<HTMLButtonElement>('show-more');
+const metricsCount = byId('metrics-count');
 let rowLimit = ROW_PAGE;
 
 function say(text: string, kind: 'ok' | 'error' | 'info' = 'info'): void {
@@ -101,6 +102,12 @@ function renderAll(): void {
     tiles.filteredUp = up;
   } else tiles.filteredUp = undefined;
   tiles.render(query.listener);
+  // The groups scroll in a box of their own: say how many there are, as not all of them may show.
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  setText(
+    metricsCount,
+    `${plural(store.listeners.length, 'listener')}, ${plural(store.publishers.length, 'publisher')}`,
+  );
   let up = 0;
   let stale = 0;
   let gone = 0;
