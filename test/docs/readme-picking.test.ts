@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { IN_TEST_NETNS } from '../harness/netns.js';
+import { freeUdpPort, IN_TEST_NETNS } from '../harness/netns.js';
 import { type PublisherProcess, startPublisher } from '../web/publisher-process.js';
 
 const execFileP = promisify(execFile);
@@ -31,10 +31,12 @@ describe.skipIf(!IN_TEST_NETNS)('README: picking a service', () => {
 
   it('type-checks, finds the library and follows it', async () => {
     dir = await mkdtemp(join(tmpdir(), 'vm-readme-pick-'));
-    const code = (await example()).replace(
-      "from 'vault-multicast'",
-      `from '${join(root, 'dist/src/index.js')}'`,
-    );
+    // A port of its own: the quick start's test may announce on the default one at the same time.
+    const port = await freeUdpPort();
+    const code = (await example())
+      .replace("from 'vault-multicast'", `from '${join(root, 'dist/src/index.js')}'`)
+      .replace("{ interfaces: ['127.0.0.1'] }", `{ interfaces: ['127.0.0.1'], port: ${port} }`);
+    expect(code).toContain(`port: ${port}`);
     const file = join(dir, 'pick.mts');
     await writeFile(file, code);
     await execFileP(
@@ -62,7 +64,7 @@ describe.skipIf(!IN_TEST_NETNS)('README: picking a service', () => {
     );
     publisher = await startPublisher({
       group: '224.1.1.1',
-      port: 5004,
+      port,
       message: { type: 'VaultLibrary', name: 'stacks', addr: '127.0.0.1:8200' },
     });
     const { stdout } = await execFileP(process.execPath, [file], { timeout: 30_000 });
