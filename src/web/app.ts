@@ -96,10 +96,19 @@ function renderAll(): void {
   );
   const visible = visibleEntries(store.services.values(), query);
   if (query.typeFilter !== '' || query.search !== '') {
-    const up = new Map<string, number>();
-    for (const e of visible)
-      if (e.view.state === 'up') up.set(e.view.listener, (up.get(e.view.listener) ?? 0) + 1);
-    tiles.filteredUp = up;
+    // Both sides counted from the same list, so that the tile agrees with the table whatever the counters say.
+    const counts = new Map<string, { matching: number; up: number }>();
+    const count = (listener: string) => {
+      let c = counts.get(listener);
+      if (!c) {
+        c = { matching: 0, up: 0 };
+        counts.set(listener, c);
+      }
+      return c;
+    };
+    for (const e of store.services.values()) if (e.view.state === 'up') count(e.view.listener).up += 1;
+    for (const e of visible) if (e.view.state === 'up') count(e.view.listener).matching += 1;
+    tiles.filteredUp = counts;
   } else tiles.filteredUp = undefined;
   tiles.render(query.listener);
   // The groups scroll in a box of their own: say how many there are, as not all of them may show.

@@ -84,7 +84,7 @@ export class MetricsTiles {
    * Up services per listener that pass the page's filters, while a filter is set: the "Active services"
    * tile then reads "3 of 4", like the table beside it.
    */
-  filteredUp: Map<string, number> | undefined;
+  filteredUp: Map<string, { matching: number; up: number }> | undefined;
 
   constructor(
     private readonly root: HTMLElement,
@@ -103,9 +103,8 @@ export class MetricsTiles {
       const g = this.groups.get(id) ?? this.create(id, 'listener', l.name);
       this.fill(g, l, LISTENER_TILES, this.store.rates('listener', l.name));
       const active = g.values.get('active_services');
-      const matching = this.filteredUp?.get(l.name) ?? (this.filteredUp ? 0 : undefined);
-      if (active && matching !== undefined)
-        setText(active, `${formatCount(matching)} of ${formatCount(l.metrics.active_services)}`);
+      const counts = this.filteredUp && (this.filteredUp.get(l.name) ?? { matching: 0, up: 0 });
+      if (active && counts) setText(active, `${formatCount(counts.matching)} of ${formatCount(counts.up)}`);
       const problems = l.memberships.filter((m) => !m.joined);
       g.warning.hidden = problems.length === 0;
       setText(
