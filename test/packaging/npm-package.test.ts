@@ -2,13 +2,17 @@
  * The npm package as users get it: `npm pack` holds only the built library, its type declarations, the web
  * page, the default and example configs, README, LICENSE and CHANGELOG; installed from the tarball into an
  * empty project (with the dependency versions of the project's lock) it imports from ESM, type-checks from
- * TypeScript with the project's tsc, and its `vault-multicast` bin runs.
+ * TypeScript with the project's tsc, and its `vault-multicast` bin runs. The README's quick start then runs
+ * from the installed package as .mjs, as .cjs (require) and as compiled TypeScript with the README's consumer
+ * tsconfig, on Node.js 22 and 24 (the binaries scripts/setup-dev.sh puts in .cache/node) where the syntax allows.
  */
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readmeBlock } from '../docs/readme-blocks.js';
+import { NETNS_AVAILABLE } from '../harness/netns.js';
 import { cleanPath, NOT_CACHED_HINT, NPM_OFFLINE_ENV, runCollect } from './process.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -198,3 +202,94 @@ export const l = new VaultMultiListener({ port: 'five thousand' });
     expect(res.out.trim()).toBe(pkg.version);
   });
 });
+
+/** The README's quick start, ending with its metrics as one JSON line after 3 s instead of its 5 s timer. */
+function quickStartBody(): { imports: string; body: string } {
+  const code = readmeBlock('Library quick start', 'ts').replace(
+    /setTimeout\(\(\) => console\.log\(listener\.getMetrics\(\)\), \d+\);/,
+    'await new Promise((r) => setTimeout(r, 3000));\nconsole.log(JSON.stringify(listener.getMetrics()));',
+  );
+  const imports = /^import \{([^}]+)\} from 'vault-multicast';\n/m.exec(code);
+  if (!imports?.[1] || !code.includes('await new Promise'))
+    throw new Error('README quick start changed shape');
+  return { imports: imports[1], body: code.replace(imports[0], '') };
+}
+
+function expectDiscovered(out: string): void {
+  expect(out).toContain('up My Service 127.0.0.1:8080');
+  const metrics = JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as Record<string, number>;
+  expect(metrics.active_services).toBe(1);
+}
+
+const NODES = [22, 24].map((major) => ({ major, node: resolve(ROOT, `.cache/node/${major}/bin/node`) }));
+for (const { major, node } of NODES) {
+  const missing = !existsSync(node)
+    ? `Node ${major} is not in .cache/node (bash scripts/setup-dev.sh installs it)`
+    : !NETNS_AVAILABLE
+      ? 'the quick start needs multicast on loopback inside a network namespace (run as root)'
+      : '';
+  if (missing)
+    console.warn(`skipping the quick start from the installed package on Node ${major}: ${missing}`);
+
+  describe.skipIf(Boolean(missing))(`the installed package on Node ${major}`, () => {
+    const run = (file: string) => runCollect(node, [file], { cwd: consumer, env, timeoutMs: 60_000 });
+
+    it('runs the README quick start as .mjs', async () => {
+      const { imports, body } = quickStartBody();
+      writeFileSync(join(consumer, 'quick.mjs'), `import {${imports}} from 'vault-multicast';\n${body}`);
+      const res = await run('quick.mjs');
+      if (major < 24) {
+        // `await using` is not JavaScript V8 12 (Node 22) parses: the README says to use TypeScript or stop().
+        expect(res.out).toContain('SyntaxError');
+        return;
+      }
+      expect(res.code, res.out).toBe(0);
+      expectDiscovered(res.out);
+    }, 90_000);
+
+    it('requires the package from CommonJS and runs the README quick start in it', async () => {
+      const { imports, body } = quickStartBody();
+      // Node 22 has no `await using`: there the README says to write const and stop() (done here the same way).
+      const main =
+        major < 24
+          ? `${body.replaceAll('await using', 'const')}await publisher.stop();\nawait listener.stop();\n`
+          : body;
+      writeFileSync(
+        join(consumer, 'quick.cjs'),
+        `const {${imports}} = require('vault-multicast');\n(async () => {\n${main}})();\n`,
+      );
+      // The README's own CommonJS example listens for 5 s beside it and must see the quick start's service.
+      writeFileSync(join(consumer, 'readme.cjs'), readmeBlock('Using the library in your project', 'js'));
+      const [readme, res] = await Promise.all([run('readme.cjs'), run('quick.cjs')]);
+      expect(res.code, res.out).toBe(0);
+      expect(res.out).not.toContain('ERR_REQUIRE_ESM');
+      expectDiscovered(res.out);
+      expect(readme.code, readme.out).toBe(0);
+      expect(readme.out).toContain('up My Service 127.0.0.1:8080');
+      expectDiscovered(res.out);
+    }, 90_000);
+
+    it("compiles the quick start with the README's consumer tsconfig and runs it", async () => {
+      const { imports, body } = quickStartBody();
+      const dir = join(consumer, `ts${major}`);
+      await runCollect('mkdir', ['-p', dir]);
+      writeFileSync(join(dir, 'quick.ts'), `import {${imports}} from 'vault-multicast';\n${body}`);
+      const tsconfig = JSON.parse(readmeBlock('Using the library in your project', 'json')) as {
+        compilerOptions: Record<string, unknown>;
+      };
+      // Only where @types/node lives differs from a real project: this one has no dev dependencies installed.
+      tsconfig.compilerOptions.typeRoots = [resolve(ROOT, 'node_modules/@types')];
+      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ ...tsconfig, files: ['quick.ts'] }));
+      const compiled = await runCollect(TSC, ['-p', 'tsconfig.json'], { cwd: dir, env });
+      expect(compiled.out).toBe('');
+      expect(compiled.code).toBe(0);
+      const res = await runCollect(node, [join(dir, 'dist/quick.js')], {
+        cwd: consumer,
+        env,
+        timeoutMs: 60_000,
+      });
+      expect(res.code, res.out).toBe(0);
+      expectDiscovered(res.out);
+    }, 120_000);
+  });
+}
