@@ -12,6 +12,7 @@ import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitorin
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
@@ -36,6 +37,7 @@ const MODELS: Record<string, Model> = {
   'v1/ConfigMap': ConfigMap,
   'v1/Secret': Secret,
   'v1/Service': Service,
+  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
   'v1/ServiceAccount': ServiceAccount,
   'monitoring.coreos.com/v1/ServiceMonitor': ServiceMonitor,
   'monitoring.coreos.com/v1/PodMonitor': PodMonitor,
@@ -62,11 +64,25 @@ describe.skipIf(!HELM_AVAILABLE)(
     it('validates with every optional object on at once', async () => {
       const objects = await render(
         [scenarioFile('monitoring')],
-        ['tls.enabled=true', 'tls.secretName=agent-tls', 'serviceMonitor.tlsConfig.insecureSkipVerify=true'],
+        [
+          'tls.enabled=true',
+          'tls.secretName=agent-tls',
+          'serviceMonitor.tlsConfig.insecureSkipVerify=true',
+          'networkPolicy.enabled=true',
+          'networkPolicy.from[0].ipBlock.cidr=10.0.0.0/8',
+        ],
       );
       const kinds = new Set(objects.map((o) => o.kind));
       expect([...kinds].sort()).toEqual(
-        ['ConfigMap', 'DaemonSet', 'PrometheusRule', 'Service', 'ServiceAccount', 'ServiceMonitor'].sort(),
+        [
+          'ConfigMap',
+          'DaemonSet',
+          'NetworkPolicy',
+          'PrometheusRule',
+          'Service',
+          'ServiceAccount',
+          'ServiceMonitor',
+        ].sort(),
       );
       for (const o of objects) expect(() => validate(o), `${o.kind}/${o.metadata.name}`).not.toThrow();
     });

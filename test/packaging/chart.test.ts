@@ -2,6 +2,9 @@
  * The Helm chart through the real helm: lint --strict and template for every ci/ scenario, the helm-unittest
  * suites, values the schema or the templates must refuse, and the checksum that rolls pods on a config change.
  */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   CHART,
@@ -11,6 +14,7 @@ import {
   HELM_UNITTEST,
   helm,
   KUBE_VERSION,
+  parseManifests,
   render,
   run,
   SCENARIOS,
@@ -21,10 +25,10 @@ if (!HELM_AVAILABLE) console.warn(`skipping the Helm chart tests: ${HELM_MISSING
 
 /** What each scenario must render, so a scenario that silently stops exercising its feature fails. */
 const EXPECTED_KINDS: Record<string, string[]> = {
-  default: ['ServiceAccount', 'ConfigMap', 'DaemonSet'],
-  deployment: ['ServiceAccount', 'ConfigMap', 'Deployment'],
+  default: ['ServiceAccount', 'ConfigMap', 'Service', 'DaemonSet'],
+  deployment: ['ServiceAccount', 'ConfigMap', 'Service', 'Deployment'],
   monitoring: ['ServiceAccount', 'ConfigMap', 'Service', 'DaemonSet', 'ServiceMonitor', 'PrometheusRule'],
-  auth: ['ServiceAccount', 'Secret', 'ConfigMap', 'DaemonSet', 'PodMonitor'],
+  auth: ['ServiceAccount', 'Secret', 'ConfigMap', 'Service', 'DaemonSet', 'PodMonitor'],
   ipv6: ['ServiceAccount', 'ConfigMap', 'Service', 'DaemonSet'],
 };
 
@@ -72,6 +76,25 @@ describe.skipIf(!HELM_AVAILABLE)('helm chart', () => {
       const [file, json] = Object.entries(data)[0] ?? [];
       expect(file).toMatch(/\.json$/);
       expect(JSON.parse(json ?? '').uid).toBeTruthy();
+    }
+  });
+
+  // The README's commands as typed: scripts/install-helm.sh builds helm with helm's own ldflags, so it knows its
+  // version and assumes a current Kubernetes rather than v1.20, which the chart's kubeVersion refuses.
+  it('renders and packages as the README types it, with no --kube-version', async () => {
+    const version = await helm(['version', '--short']);
+    expect(version.stdout).toMatch(/^v3\.\d+\.\d+/);
+    const rendered = await helm(['template', 'vault-multicast', CHART]);
+    expect(rendered.stderr).toBe('');
+    expect(parseManifests(rendered.stdout).map((o) => o.kind)).toContain('DaemonSet');
+    const dest = mkdtempSync(join(tmpdir(), 'vm-chart-'));
+    try {
+      const packaged = await helm(['package', CHART, '--destination', dest]);
+      expect(packaged.code, packaged.stderr).toBe(0);
+      const chartVersion = /^version: (\S+)$/m.exec(readFileSync(join(CHART, 'Chart.yaml'), 'utf8'))?.[1];
+      expect(readdirSync(dest)).toEqual([`vault-multicast-${chartVersion}.tgz`]);
+    } finally {
+      rmSync(dest, { recursive: true, force: true });
     }
   });
 

@@ -63,11 +63,14 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- default .Chart.AppVersion .Values.image.tag }}
 {{- end }}
 
+{{/* registry/repository, global.imageRegistry first; an empty registry leaves the repository as it is. */}}
 {{- define "vault-multicast.image" -}}
+{{- $registry := default .Values.image.registry (.Values.global).imageRegistry }}
+{{- $repository := ternary .Values.image.repository (printf "%s/%s" $registry .Values.image.repository) (empty $registry) }}
 {{- if .Values.image.digest }}
-{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- printf "%s@%s" $repository .Values.image.digest }}
 {{- else }}
-{{- printf "%s:%s" .Values.image.repository (include "vault-multicast.imageTag" .) }}
+{{- printf "%s:%s" $repository (include "vault-multicast.imageTag" .) }}
 {{- end }}
 {{- end }}
 
