@@ -7,19 +7,34 @@
  * RateLimitedLog: the first occurrences of a kind are logged, the rest only counted, and one summary line with
  * the count closes each interval.
  */
+import { writeSync } from 'node:fs';
 import pino, { type Level, type Logger } from 'pino';
 import { visibleText } from './visible.js';
+import { defaultLogFormat, formatLine, type LogFormat } from './log-format.js';
 
 export type { Logger };
 
 export interface LoggerOptions {
   level: string;
+  /** json, logfmt or pretty; default pretty when stdout is a terminal, json otherwise. */
+  format?: LogFormat | undefined;
   /** Where to write; default stdout (fd 1), written synchronously so that nothing is lost at exit. */
   destination?: pino.DestinationStream;
 }
 
 export function createLogger(opts: LoggerOptions): Logger {
-  const destination = opts.destination ?? pino.destination({ dest: 1, sync: true });
+  const format = opts.format ?? defaultLogFormat(process.stdout.isTTY);
+  const out = opts.destination;
+  const destination: pino.DestinationStream =
+    format === 'json'
+      ? (out ?? pino.destination({ dest: 1, sync: true }))
+      : {
+          write: (line: string) => {
+            const text = formatLine(line, format);
+            if (out) out.write(text);
+            else writeSync(1, text);
+          },
+        };
   return pino(
     {
       level: opts.level,

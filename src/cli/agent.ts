@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from '../agent/config/load.js';
 import type { AgentConfig } from '../agent/config/types.js';
 import { errorCode } from '../errors.js';
+import { asUsage, type UsageError, usageMessage } from './args.js';
 
 const USAGE = `usage: vault-multicast agent --config FILE [--check] [--log-level debug|info|warn|error]
 
@@ -27,19 +28,21 @@ const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 export async function runAgentCli(argv: string[]): Promise<number> {
   let values: { config?: string; check?: boolean; 'log-level'?: string; help?: boolean };
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        config: { type: 'string', short: 'c' },
-        check: { type: 'boolean' },
-        'log-level': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
+    ({ values } = asUsage(() =>
+      parseArgs({
+        args: argv,
+        options: {
+          config: { type: 'string', short: 'c' },
+          check: { type: 'boolean' },
+          'log-level': { type: 'string' },
+          help: { type: 'boolean', short: 'h' },
+        },
+        strict: true,
+        allowPositionals: false,
+      }),
+    ));
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${USAGE}`);
+    process.stderr.write(`error: ${usageMessage(err as UsageError, USAGE)}\n${USAGE}`);
     return 2;
   }
   if (values.help) {
@@ -61,6 +64,11 @@ export async function runAgentCli(argv: string[]): Promise<number> {
   return run(path, levelOverride as AgentConfig['log']['level'] | undefined);
 }
 
+/** The plain report of a configuration that does not load, as --check and a refused start print it. */
+function configReport(path: string, err: unknown): string {
+  return `${err instanceof ConfigError ? err.message : `${path}: ${(err as Error).message}`}\n`;
+}
+
 async function check(path: string): Promise<number> {
   try {
     const cfg = await loadConfigFile(path);
@@ -69,9 +77,7 @@ async function check(path: string): Promise<number> {
     );
     return 0;
   } catch (err) {
-    process.stderr.write(
-      `${err instanceof ConfigError ? err.message : `${path}: ${(err as Error).message}`}\n`,
-    );
+    process.stderr.write(configReport(path, err));
     return 1;
   }
 }
@@ -82,12 +88,20 @@ async function run(path: string, levelOverride: AgentConfig['log']['level'] | un
     import('../agent/agent.js'),
     import('../agent/logger.js'),
   ]);
-  const log = createLogger({ level: levelOverride ?? 'info' });
   const load = async () => {
     const cfg = await loadConfigFile(path);
     if (levelOverride !== undefined) cfg.log.level = levelOverride;
     return cfg;
   };
+  // Read before the logger exists, because it chooses the log format; a refused start prints what --check does.
+  let cfg: AgentConfig;
+  try {
+    cfg = await load();
+  } catch (err) {
+    process.stderr.write(`${configReport(path, err)}configuration invalid; not starting\n`);
+    return 1;
+  }
+  const log = createLogger({ level: cfg.log.level, format: cfg.log.format });
   const agent = new Agent({ logger: log, loadConfig: load });
 
   let stopping: Promise<number> | undefined;
@@ -155,15 +169,6 @@ async function run(path: string, levelOverride: AgentConfig['log']['level'] | un
   };
 
   try {
-    let cfg: AgentConfig;
-    try {
-      cfg = await load();
-    } catch (err) {
-      log.error({ err: (err as Error).message, config: path }, 'configuration invalid; not starting');
-      if (stopping) await stopping;
-      return 1;
-    }
-    log.level = cfg.log.level;
     if (!stopping) {
       try {
         await agent.start(cfg);

@@ -4,6 +4,13 @@ import { DEFAULT_MULTICAST_GROUP, DEFAULT_PORT } from '../constants.js';
 /** Bad usage: the message is printed with the subcommand's usage, and the exit code is 2. */
 export class UsageError extends Error {
   override name = 'UsageError';
+  constructor(
+    message: string,
+    /** An option the command does not know (`--intrface`), so the caller can suggest the nearest one. */
+    readonly unknownOption?: string,
+  ) {
+    super(message);
+  }
 }
 
 export const EXIT_OK = 0;
@@ -15,8 +22,47 @@ export function asUsage<T>(parse: () => T): T {
   try {
     return parse();
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    const e = err as Error & { code?: string };
+    const unknown = /^Unknown option '([^']+)'/.exec(e.message)?.[1];
+    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && unknown !== undefined)
+      throw new UsageError(`unknown option ${unknown}`, unknown);
+    throw new UsageError(e.message);
   }
+}
+
+/**
+ * The option of `usage` (a command's help text) nearest to a mistyped one: a prefix of it, or within a few
+ * edits (a third of its length, at least 2). Undefined when nothing is close, so a wild guess is not offered.
+ */
+export function nearestOption(typed: string, usage: string): string | undefined {
+  const word = typed.replace(/^-+/, '').split('=')[0] ?? '';
+  const known = [...new Set(usage.match(/--[a-z][a-z-]*/g) ?? [])].map((o) => o.slice(2));
+  let best: { option: string; distance: number } | undefined;
+  for (const option of known) {
+    const distance = option.startsWith(word) && word.length >= 3 ? 0 : editDistance(word, option);
+    if (best === undefined || distance < best.distance) best = { option, distance };
+  }
+  if (best === undefined || best.distance > Math.max(2, Math.floor(word.length / 3))) return undefined;
+  return `--${best.option}`;
+}
+
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      next[j] = Math.min((row[j] ?? 0) + 1, (next[j - 1] ?? 0) + 1, (row[j - 1] ?? 0) + cost);
+    }
+    row = next;
+  }
+  return row[b.length] ?? 0;
+}
+
+/** "unknown option --x", with "; did you mean --y?" when one of the usage's options is close. */
+export function usageMessage(err: UsageError, usage: string): string {
+  const near = err.unknownOption === undefined ? undefined : nearestOption(err.unknownOption, usage);
+  return near === undefined ? err.message : `${err.message}; did you mean ${near}?`;
 }
 
 export interface NumberRule {

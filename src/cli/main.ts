@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { VaultMulticastError } from '../errors.js';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './args.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, usageMessage } from './args.js';
 import { BROWSE_USAGE, runBrowse } from './browse.js';
 import { PUBLISH_USAGE, runPublish } from './publish.js';
 
@@ -52,7 +52,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   const cmd = COMMANDS[command];
   if (!cmd) {
-    process.stderr.write(`unknown command '${command}'\n${USAGE}`);
+    const near = ['publish', 'browse', 'agent'].find((c) => c.startsWith(command.slice(0, 3)));
+    const hint = near !== undefined && command.length >= 3 ? `; did you mean ${near}?` : '';
+    process.stderr.write(`unknown command '${command}'${hint}\n${USAGE}`);
     return EXIT_USAGE;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
@@ -63,7 +65,7 @@ export async function main(argv: string[]): Promise<number> {
     return await cmd.run(rest);
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`error: ${err.message}\n${cmd.usage}`);
+      process.stderr.write(`error: ${usageMessage(err, cmd.usage)}\n${cmd.usage}`);
       return EXIT_USAGE;
     }
     if (err instanceof VaultMulticastError && (err.code === 'EINVAL' || err.code === 'EMSGSIZE')) {

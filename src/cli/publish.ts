@@ -2,6 +2,7 @@
  * `vault-multicast publish`: announce one message on a group, like the original's publisher, until
  * interrupted or `--count` announcements have been sent; stopping sends a goodbye.
  */
+import { networkInterfaces } from 'node:os';
 import { parseArgs } from 'node:util';
 import {
   DEFAULT_MESSAGE,
@@ -10,6 +11,7 @@ import {
   DEFAULT_TIMEOUT,
   DEFAULT_TTL,
 } from '../constants.js';
+import { familyOfGroup, resolveInterfaces } from '../net/interfaces.js';
 import { VaultMultiPublisher } from '../publisher.js';
 import {
   asUsage,
@@ -19,6 +21,7 @@ import {
   EXIT_OK,
   interfaceOption,
   numberOption,
+  UsageError,
 } from './args.js';
 
 export const PUBLISH_USAGE = `usage: vault-multicast publish [options]
@@ -26,7 +29,9 @@ export const PUBLISH_USAGE = `usage: vault-multicast publish [options]
 ${ENDPOINT_USAGE}  --ttl N              multicast TTL / hop limit (default ${DEFAULT_TTL})
   --interval S         seconds between announcements, jittered ±10 % (default ${DEFAULT_TIMEOUT})
   --message JSON       the announcement, e.g. '{"type":"vault","name":"n1","addr":"192.0.2.10:8200"}'
-                       (default '${DEFAULT_MESSAGE}', sent as is)
+                       (default '${DEFAULT_MESSAGE}', sent as is). A message that starts with '{' must be
+                       a JSON object with type and addr (or ip/port), or listeners would drop it
+  --raw                send --message as is, unchecked
   --count N            stop after N announcements (default: run until SIGINT/SIGTERM)
   --announce-ttl S     seconds listeners keep the service without a new announcement (the ttl extension)
   --no-goodbye         do not send a goodbye when stopping
@@ -50,6 +55,7 @@ export async function runPublish(argv: string[]): Promise<number> {
         'no-goodbye': { type: 'boolean' },
         'no-loopback': { type: 'boolean' },
         quiet: { type: 'boolean' },
+        raw: { type: 'boolean' },
       },
     }),
   );
@@ -60,7 +66,7 @@ export async function runPublish(argv: string[]): Promise<number> {
     interfaces: interfaceOption(v.interface),
     ttl: numberOption(v.ttl, 'ttl', DEFAULT_TTL, { integer: true, min: 0, max: 255 }),
     interval: numberOption(v.interval, 'interval', DEFAULT_TIMEOUT, { min: 0.01 }),
-    message: parseMessage(v.message),
+    message: v.raw ? v.message : parseMessage(v.message),
     announceTtl: numberOption(v['announce-ttl'], 'announce-ttl', undefined, { min: 0.001 }),
     goodbye: !v['no-goodbye'],
     loopback: !v['no-loopback'],
@@ -80,12 +86,18 @@ export async function runPublish(argv: string[]): Promise<number> {
   const onSignal = (): void => finish(EXIT_OK);
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  const unusable = noInterface(publisher.interfaces, publisher.group);
+  if (unusable !== undefined) {
+    process.stderr.write(`error: ${unusable}\n`);
+    return EXIT_FAILURE;
+  }
   try {
     await publisher.start();
   } catch (err) {
     process.stderr.write(`error: ${(err as Error).message}\n`);
     return EXIT_FAILURE;
   }
+
   const code = await finished;
   process.removeListener('SIGINT', onSignal);
   process.removeListener('SIGTERM', onSignal);
@@ -96,15 +108,43 @@ export async function runPublish(argv: string[]): Promise<number> {
   return sent === 0 && failed > 0 ? EXIT_FAILURE : code;
 }
 
-/** A JSON object or any other text (sent as is, like the original's default message). */
+/** Why none of the asked-for interfaces can send now (undefined when one can, or when the kernel chooses). */
+function noInterface(spec: 'all' | string[], group: string): string | undefined {
+  const family = familyOfGroup(group);
+  if (family === undefined || (spec !== 'all' && spec.length === 0)) return undefined;
+  const targets = resolveInterfaces(spec, family);
+  if (targets.some((t) => t.error === undefined)) return undefined;
+  const asked =
+    targets.length > 0 ? targets.map((t) => `'${t.spec}' (${t.error})`).join(', ') : "'all' (none is up)";
+  return `no interface to send on: ${asked}; this host has ${Object.keys(networkInterfaces()).join(', ')}`;
+}
+
+/**
+ * A JSON object, or any text that does not look like one (sent as is, like the original's default message).
+ * Text that starts with '{' is meant as an announcement, so it must be one listeners accept: a JSON object
+ * with a type and an address (addr, or ip/port); anything less is refused rather than sent to be dropped.
+ */
 function parseMessage(text: string | undefined): string | Record<string, unknown> | undefined {
   if (text === undefined) return undefined;
+  const looksJson = text.trimStart().startsWith('{');
+  let value: unknown;
   try {
-    const value: unknown = JSON.parse(text);
-    if (typeof value === 'object' && value !== null && !Array.isArray(value))
-      return value as Record<string, unknown>;
-  } catch {
-    // Not JSON: send the text itself.
+    value = JSON.parse(text);
+  } catch (err) {
+    if (!looksJson) return text;
+    throw new UsageError(
+      `--message is not JSON (${(err as Error).message}); fix it, or add --raw to send it as is`,
+    );
   }
-  return text;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return text;
+  const o = value as Record<string, unknown>;
+  const missing = [
+    o.type === undefined ? 'type' : undefined,
+    o.addr === undefined && o.ip === undefined && o.port === undefined ? 'addr (or ip/port)' : undefined,
+  ].filter((m) => m !== undefined);
+  if (missing.length > 0)
+    throw new UsageError(
+      `--message lacks ${missing.join(' and ')}: listeners would drop it; add ${missing.length > 1 ? 'them' : 'it'}, or add --raw to send it as is`,
+    );
+  return o;
 }

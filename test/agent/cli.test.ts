@@ -72,10 +72,26 @@ publishers:
     expect(cli('--config', 'x', '--log-level', 'loud').code).toBe(2);
   });
 
-  test('an invalid file does not start the agent: exit 1', () => {
-    const path = file('bad2.yaml', 'http: {listen: nowhere}\n');
-    const r = cli('--config', path);
-    expect(r.code).toBe(1);
-    expect(r.stdout + r.stderr).toContain('configuration invalid; not starting');
+  test('an invalid file does not start the agent: exit 1 with the plain report --check prints', () => {
+    const path = file(
+      'bad2.yaml',
+      'http: {listen: nowhere}\nlisteners:\n  - {group: 224.1.1.1, port: 99999}\n',
+    );
+    const started = cli('--config', path);
+    const checked = cli('--config', path, '--check');
+    expect(started.code).toBe(1);
+    expect(started.stdout).toBe('');
+    expect(started.stderr).toBe(`${checked.stderr}configuration invalid; not starting\n`);
+    // Several problems, one per line with file:line:col: a report, not one JSON line with \n escapes.
+    expect(checked.stderr.split('\n').filter((l) => l.startsWith(`${path}:`)).length).toBeGreaterThanOrEqual(
+      2,
+    );
+    expect(started.stderr).not.toContain('\\n');
+  });
+
+  test('a mistyped option gets the nearest one suggested', () => {
+    const r = cli('--confg', 'x');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: unknown option --confg; did you mean --config\?\n/);
   });
 });

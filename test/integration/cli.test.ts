@@ -104,4 +104,45 @@ describe.skipIf(!IN_TEST_NETNS || !existsSync(main))('vault-multicast CLI', () =
     expect(noIf.code).toBe(1);
     expect(noIf.stderr).toMatch(/cannot join 224\.1\.1\.1 on 'nosuch0': no such interface/);
   });
+
+  it('publish refuses a message listeners would drop, unless --raw, and suggests a mistyped flag', async () => {
+    const port = String(await freeUdpPort());
+    const common = ['--group', '239.30.0.4', '--port', port, '--interface', '127.0.0.1', '--count', '1'];
+    const notJson = await cli(['publish', ...common, '--message', '{bad']);
+    expect(notJson.code).toBe(2);
+    expect(notJson.stderr).toMatch(
+      /^error: --message is not JSON \(.+\); fix it, or add --raw to send it as is\n/,
+    );
+    expect(notJson.stdout).toBe('');
+    const noAddr = await cli(['publish', ...common, '--message', '{"type":"web","name":"a"}']);
+    expect(noAddr.code).toBe(2);
+    expect(noAddr.stderr).toMatch(/^error: --message lacks addr \(or ip\/port\): listeners would drop it/);
+    const noType = await cli(['publish', ...common, '--message', '{"ip":"192.0.2.1","port":80}']);
+    expect(noType.stderr).toMatch(/^error: --message lacks type:/);
+    // What the decoder accepts passes: type with addr in any shape, or ip/port; plain text is sent as is.
+    for (const ok of [
+      '{"type":"web","addr":["192.0.2.1",80]}',
+      '{"type":"web","ip":"192.0.2.1","port":80}',
+      'hello',
+    ]) {
+      const sent = await cli(['publish', ...common, '--message', ok]);
+      expect(sent.code, `${ok}: ${sent.stderr}`).toBe(0);
+    }
+    const raw = await cli(['publish', ...common, '--message', '{bad', '--raw']);
+    expect(raw.code, raw.stderr).toBe(0);
+    expect(raw.stdout).toMatch(/^announced seq=0 on 1 interface$/m);
+
+    const typo = await cli(['publish', '--intreface', '127.0.0.1']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/^error: unknown option --intreface; did you mean --interface\?\n/);
+    const far = await cli(['publish', '--frobnicate']);
+    expect(far.stderr).toMatch(/^error: unknown option --frobnicate\n/);
+  }, 60_000);
+
+  it('publish fails at once when no asked-for interface exists, instead of announcing on none', async () => {
+    const r = await cli(['publish', '--interface', 'eth9', '--port', String(await freeUdpPort())]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^error: no interface to send on: 'eth9' \(ENODEV\); this host has lo/m);
+  });
 });

@@ -327,7 +327,12 @@ export const configSchema = z
   .strictObject({
     http: section(http.prefault({})),
     log: section(
-      z.strictObject({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info') }).prefault({}),
+      z
+        .strictObject({
+          level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+          format: z.enum(['json', 'logfmt', 'pretty']).optional(),
+        })
+        .prefault({}),
     ),
     metrics: section(metrics.prefault({})),
     security: section(security.prefault({})),

@@ -6,7 +6,8 @@
 
 export interface AgentConfig {
   http: HttpConfig;
-  log: { level: 'debug' | 'info' | 'warn' | 'error' };
+  /** format: unset means pretty on a terminal, json otherwise (read at start; a reload does not change it). */
+  log: { level: 'debug' | 'info' | 'warn' | 'error'; format?: 'json' | 'logfmt' | 'pretty' | undefined };
   metrics: MetricsConfig;
   security: SecurityConfig;
   /** HTTP service discovery: CIDRs whose announced hosts may be offered as targets (default none). */

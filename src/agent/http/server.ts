@@ -37,6 +37,20 @@ export function parseListen(listen: string): { host: string; port: number } {
   return { host: m[1] || '127.0.0.1', port: Number(m[2]) };
 }
 
+const LISTEN_PROBLEMS: Record<string, string> = {
+  EADDRINUSE: 'the address is in use (another agent or program listens there)',
+  EADDRNOTAVAIL: 'no interface of this host has that address',
+  EACCES: 'permission denied (ports below 1024 need privileges)',
+};
+
+/** A bind failure that names the setting to change, since the operator meets it as a config problem. */
+function listenError(err: unknown, listen: string): unknown {
+  const code = (err as { code?: string }).code;
+  const problem = code === undefined ? undefined : LISTEN_PROBLEMS[code];
+  if (problem === undefined) return err;
+  return Object.assign(new Error(`http.listen ${listen}: ${problem} (${code}); change http.listen`), { code });
+}
+
 export async function startHttpServer(
   agent: Agent,
   http: HttpConfig,
@@ -84,7 +98,7 @@ export async function startHttpServer(
   } catch (err) {
     hub.close();
     slowClients.close();
-    throw err;
+    throw listenError(err, http.listen);
   }
   // Out of descriptors (EMFILE/ENFILE on accept) or any other server error: logged and counted, never fatal;
   // Node keeps accepting once descriptors are free again.
