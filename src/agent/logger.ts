@@ -16,14 +16,14 @@ export type { Logger };
 
 export interface LoggerOptions {
   level: string;
-  /** json, logfmt or pretty; default pretty when stdout is a terminal, json otherwise. */
+  /** json, logfmt or pretty; default pretty when writing to stdout and it is a terminal, json otherwise. */
   format?: LogFormat | undefined;
   /** Where to write; default stdout (fd 1), written synchronously so that nothing is lost at exit. */
   destination?: pino.DestinationStream;
 }
 
 export function createLogger(opts: LoggerOptions): Logger {
-  const format = opts.format ?? defaultLogFormat(process.stdout.isTTY);
+  const format = opts.format ?? (opts.destination ? 'json' : defaultLogFormat(process.stdout.isTTY));
   const out = opts.destination;
   const destination: pino.DestinationStream =
     format === 'json'
