@@ -24,6 +24,8 @@ RUN npm run build
 # --- runtime: production dependencies, the compiled agent and page, the default configuration ---------------
 FROM ${NODE_IMAGE} AS runtime
 ARG VERSION=0.1.0
+# The commit built (the release workflow passes github.sha): build_info's revision label and an OCI label.
+ARG REVISION=""
 LABEL org.opencontainers.image.title="vault-multicast" \
       org.opencontainers.image.description="Multicast service discovery agent with Prometheus and OpenTelemetry metrics" \
       org.opencontainers.image.source="https://github.com/vault-multicast/vault-multicast" \
@@ -32,6 +34,7 @@ LABEL org.opencontainers.image.title="vault-multicast" \
       org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.vendor="vault-multicast" \
       org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.base.name="docker.io/library/node:24.22.3-bookworm-slim"
 
 # tini forwards signals to the agent and reaps children; the Debian package, not a download.
@@ -44,6 +47,7 @@ RUN groupadd --system --gid 10001 vault-multicast \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin vault-multicast
 
 ENV NODE_ENV=production \
+    VAULT_MULTICAST_REVISION=${REVISION} \
     VM_HEALTHCHECK_URL=http://127.0.0.1:9477/-/healthy
 WORKDIR /app
 COPY package.json package-lock.json ./

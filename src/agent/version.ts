@@ -35,3 +35,20 @@ function readVersion(): string {
 }
 
 export const VERSION = readVersion();
+
+/**
+ * The source revision the agent was built from, for build_info: VAULT_MULTICAST_REVISION (the image sets it
+ * from its REVISION build argument), else dist/REVISION (written by `npm run build` in a git clone and shipped
+ * in the npm package), else "unknown".
+ */
+function readRevision(): string {
+  const fromEnv = process.env.VAULT_MULTICAST_REVISION?.trim();
+  if (fromEnv) return fromEnv;
+  try {
+    return readFileSync(join(PACKAGE_ROOT, 'dist', 'REVISION'), 'utf8').trim() || 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+export const REVISION = readRevision();

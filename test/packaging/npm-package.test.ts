@@ -101,7 +101,7 @@ describe('npm package', () => {
 
   it('holds nothing else: no sources, tests, benchmarks, source maps or build leftovers', () => {
     const allowed =
-      /^(package\.json|README\.md|LICENSE|CHANGELOG\.md|dist\/src\/.+\.(js|d\.ts)|dist\/web\/[^/]+|config\/agent\.yaml|config\/examples\/[^/]+\.(yaml|service))$/;
+      /^(package\.json|README\.md|LICENSE|CHANGELOG\.md|dist\/REVISION|dist\/src\/.+\.(js|d\.ts)|dist\/web\/[^/]+|config\/agent\.yaml|config\/examples\/[^/]+\.(yaml|service))$/;
     expect(files.filter((f) => !allowed.test(f))).toEqual([]);
     // Every compiled module comes from a current source file: no output of a deleted module ships.
     const stale = files

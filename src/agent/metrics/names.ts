@@ -172,10 +172,12 @@ export const METRICS = {
     PUBLISHER,
   ),
   // agent
-  buildInfo: def('build_info', 'gauge', 'Always 1; the agent version and the Node.js version as labels.', [
-    'version',
-    'nodejs_version',
-  ]),
+  buildInfo: def(
+    'build_info',
+    'gauge',
+    'Always 1; the agent version, the source revision it was built from and the Node.js version as labels.',
+    ['version', 'revision', 'nodejs_version'],
+  ),
   startTime: def(
     'start_time_seconds',
     'gauge',

@@ -9,6 +9,7 @@ import { DROP_REASONS } from '../../drop-reasons.js';
 import { IGNORED_FIELDS } from '../../ignored-fields.js';
 import type { AgentState, ListenerEntry, PublisherEntry } from '../state.js';
 import { sdTargets } from '../views.js';
+import { REVISION } from '../version.js';
 import { wellFormed } from './escape.js';
 import { kernelDropsOf } from './kernel-drops.js';
 import type { MetricKey } from './names.js';
@@ -146,7 +147,14 @@ export const SAMPLE_READERS: Record<SampledFamilyKey, SampleReader> = {
   },
   lastSent: perPublisher((e) => e.publisher.stats.lastSentWallMs / 1000),
   buildInfo: (state) => [
-    { labels: { version: wellFormed(state.version), nodejs_version: process.version }, value: 1 },
+    {
+      labels: {
+        version: wellFormed(state.version),
+        revision: wellFormed(REVISION),
+        nodejs_version: process.version,
+      },
+      value: 1,
+    },
   ],
   startTime: (state) => [{ labels: {}, value: state.startedWallMs / 1000 }],
   configReloadSuccessful: (state) => [{ labels: {}, value: state.reload.lastSuccess ? 1 : 0 }],
