@@ -218,13 +218,26 @@ export function sdTargetHost(rec: ServiceRecord, allowed: readonly Network[]): s
   return source;
 }
 
+/** The services this agent announces itself, as `type name addr`. */
+function ownServices(state: AgentState): Set<string> {
+  const own = new Set<string>();
+  for (const { publisher } of state.publishers()) {
+    const m = publisher.message;
+    if (typeof m === 'object') own.add(`${String(m.type)}\0${String(m.name)}\0${String(m.addr)}`);
+  }
+  return own;
+}
+
 /**
  * Prometheus HTTP service discovery: one target group per up service that announces `metrics_port`. A target
- * seen by several listeners is listed once (the first listener in configuration order). The agent never
- * connects to these addresses; Prometheus does, if the operator points it here. `withheld` counts the
+ * seen by several listeners is listed once (the first listener in configuration order). The agent's own
+ * announcements are left out: a Prometheus that scrapes the agent in its own job would scrape it twice
+ * (other agents' announcements stay; docs/monitoring.md shows the relabel rule that drops them). The agent
+ * never connects to these addresses; Prometheus does, if the operator points it here. `withheld` counts the
  * services left out by the target rule above.
  */
 export function sdTargets(state: AgentState): { groups: SdTargetGroup[]; withheld: number } {
+  const own = ownServices(state);
   const seen = new Set<string>();
   const groups: SdTargetGroup[] = [];
   const allowed = allowNetworks(state.sdAllowedTargets ?? []);
@@ -232,6 +245,7 @@ export function sdTargets(state: AgentState): { groups: SdTargetGroup[]; withhel
   for (const entry of state.listeners()) {
     for (const rec of entry.listener.registry.services()) {
       if (rec.state !== 'up' || rec.metricsPort === undefined) continue;
+      if (own.has(`${rec.type}\0${rec.name}\0${rec.addr}`)) continue;
       const host = sdTargetHost(rec, allowed);
       if (host === undefined) {
         withheld++;
