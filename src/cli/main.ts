@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { VaultMulticastError } from '../errors.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, usageMessage } from './args.js';
 import { BROWSE_USAGE, runBrowse } from './browse.js';
+import { HASH_PASSWORD_USAGE, runHashPassword } from './hash-password.js';
 import { PUBLISH_USAGE, runPublish } from './publish.js';
 
 const USAGE = `usage: vault-multicast <command> [options]
@@ -15,6 +16,7 @@ commands:
   publish   announce a service on a multicast group
   browse    watch the services announced on a group
   agent     run the Prometheus/OpenTelemetry agent (vault-multicast agent --config FILE)
+  hash-password  hash a password read on stdin for http.basicAuthUsers
 
   vault-multicast <command> --help   options of a command
   vault-multicast --version          print the version
@@ -34,6 +36,7 @@ function version(): string {
 const COMMANDS: Record<string, { usage: string; run: (argv: string[]) => Promise<number> }> = {
   publish: { usage: PUBLISH_USAGE, run: runPublish },
   browse: { usage: BROWSE_USAGE, run: runBrowse },
+  'hash-password': { usage: HASH_PASSWORD_USAGE, run: runHashPassword },
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -52,7 +55,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   const cmd = COMMANDS[command];
   if (!cmd) {
-    const near = ['publish', 'browse', 'agent'].find((c) => c.startsWith(command.slice(0, 3)));
+    const near = ['publish', 'browse', 'agent', 'hash-password'].find((c) =>
+      c.startsWith(command.slice(0, 3)),
+    );
     const hint = near !== undefined && command.length >= 3 ? `; did you mean ${near}?` : '';
     process.stderr.write(`unknown command '${command}'${hint}\n${USAGE}`);
     return EXIT_USAGE;

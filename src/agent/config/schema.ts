@@ -21,6 +21,7 @@ import {
   SERVICE_TIMEOUT_SECONDS,
 } from '../../constants.js';
 import { MAX_KEY_ID_LENGTH } from '../../security/signing.js';
+import { parseScryptHash } from '../http/password-hash.js';
 import {
   isLinkScopedV6Group,
   isLoopbackHost,
@@ -221,6 +222,15 @@ const http = z.strictObject({
     .refine((a) => a.tokenFile !== undefined || a.basic !== undefined, {
       error: 'auth needs tokenFile, basic, or both',
     })
+    .optional(),
+  basicAuthUsers: z
+    .record(
+      z.string().regex(/^[^:]+$/, { error: 'a basic-auth user name is not empty and has no colon' }),
+      z.string().superRefine((value, ctx) => {
+        const parsed = parseScryptHash(value);
+        if ('error' in parsed) ctx.addIssue({ code: 'custom', message: parsed.error });
+      }),
+    )
     .optional(),
   enableReload: z.boolean().default(false),
   enableAdmin: z.boolean().default(false),

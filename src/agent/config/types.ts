@@ -23,6 +23,8 @@ export interface HttpConfig {
   listen: string;
   tls: { certFile: string; keyFile: string; cert: string; key: string } | undefined;
   auth: HttpAuthConfig | undefined;
+  /** Basic-auth users (name → scrypt hash) for /metrics and /api/v1/sd; none: open. */
+  basicAuthUsers?: Record<string, string> | undefined;
   /** POST /-/reload (default false). */
   enableReload: boolean;
   /** POST /api/v1/listeners/:name/reset-metrics and /refresh (default false). */

@@ -10,6 +10,7 @@ import { type PageRequest, sdTargetGroups, servicePage, serviceViews, statusView
 import { hostGuard } from './host-check.js';
 import { mutatingGate } from './mutating.js';
 import { ClientRateLimiter } from './rate-limit.js';
+import { scrapeAuth } from './scrape-auth.js';
 import { securityHeaders } from './security-headers.js';
 import { type EventHub, jsonChunks } from './sse.js';
 import { mountPage } from './static.js';
@@ -117,6 +118,10 @@ export function buildApp({ agent, hub, webRoot, listenHost }: AppDeps): Express 
     });
   };
 
+  app.use(
+    ['/metrics', '/api/v1/sd'],
+    scrapeAuth(() => agent.config?.http.basicAuthUsers),
+  );
   route('/metrics', {
     get: (req, res) => serveMetrics(req, res, agent.metrics()),
   });
