@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Prints, once, which test groups this machine will skip and why (a missing tool, no root...).
+    globalSetup: ['test/harness/prerequisites.ts'],
     // Forks, not threads: tests send signals, spawn agents and need process-level isolation.
     pool: 'forks',
     maxWorkers: 2,

@@ -2,7 +2,8 @@
 # The whole test suite (npm test): build, lint, type-check, then vitest inside a throwaway network namespace
 # that holds only loopback, so no test can send a datagram or an IGMP/MLD membership out of a real interface.
 # Multi-host tests build their own namespaces on top (test/harness/netns.ts). Without root it says so and
-# runs the loopback-only part. Ends with the plain line "N passed, N failed".
+# runs the loopback-only part. Ends with the plain line "N passed, N failed", where a test file that fails to
+# load counts as a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "vault-multicast test suite on Node.js $(node --version) ($(command -v node))"
@@ -31,12 +32,7 @@ else
 fi
 
 if [ -f "$report" ]; then
-  node -e '
-    const r = require(process.argv[1]);
-    const failed = r.numFailedTests + (r.success || r.numFailedTests ? 0 : 1) * 0;
-    const skipped = r.numPendingTests + r.numTodoTests;
-    console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
-  ' "$PWD/$report"
+  node scripts/test-summary.mjs "$report"
 else
   echo "0 passed, 1 failed"
   [ "$status" = 0 ] && status=1
