@@ -6,7 +6,7 @@
  * from the installed package as .mjs, as .cjs (require) and as compiled TypeScript with the README's consumer
  * tsconfig, on Node.js 22 and 24 (the binaries scripts/setup-dev.sh puts in .cache/node) where the syntax allows.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -191,6 +191,12 @@ export const l = new VaultMultiListener({ port: 'five thousand' });
     const res = await runCollect(TSC, ['-p', 'tsconfig.wrong.json'], { cwd: consumer, env });
     expect(res.code).not.toBe(0);
     expect(res.out).toMatch(/wrong\.ts.*not assignable to type 'number/s);
+  });
+
+  // `npx vault-multicast` and `npm link` in the clone run dist/src/cli/main.js itself: a fresh build must leave
+  // it executable (npx's cache does not chmod it again after a rebuild: "Permission denied").
+  it('builds the bin executable, for npx and npm link in the clone', () => {
+    expect(statSync(resolve(ROOT, 'dist/src/cli/main.js')).mode & 0o111).toBe(0o111);
   });
 
   it('installs a working vault-multicast bin', async () => {
