@@ -15,6 +15,10 @@ interval: {{ . }}
 scrapeTimeout: {{ . }}
 {{- end }}
 honorLabels: {{ $m.honorLabels }}
+{{- with $m.basicAuth }}
+basicAuth:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
 {{- if and $root.Values.tls.enabled $m.tlsConfig }}
 tlsConfig:
   {{- toYaml $m.tlsConfig | nindent 2 }}
