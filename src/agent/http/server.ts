@@ -48,7 +48,9 @@ function listenError(err: unknown, listen: string): unknown {
   const code = (err as { code?: string }).code;
   const problem = code === undefined ? undefined : LISTEN_PROBLEMS[code];
   if (problem === undefined) return err;
-  return Object.assign(new Error(`http.listen ${listen}: ${problem} (${code}); change http.listen`), { code });
+  return Object.assign(new Error(`http.listen ${listen}: ${problem} (${code}); change http.listen`), {
+    code,
+  });
 }
 
 export async function startHttpServer(
