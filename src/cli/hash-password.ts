@@ -3,7 +3,7 @@
  * scrypt hash that `http.basicAuthUsers` takes, so no password is ever written into a configuration file.
  */
 import { text } from 'node:stream/consumers';
-import { hashPassword } from '../agent/http/password-hash.js';
+import { hashPassword } from '../agent/password-hash.js';
 import { EXIT_OK, UsageError } from './args.js';
 
 export const HASH_PASSWORD_USAGE = `usage: printf %s "$PASSWORD" | vault-multicast hash-password

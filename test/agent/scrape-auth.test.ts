@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parseConfig } from '../../src/agent/config/load.js';
-import { hashPassword, parseScryptHash, verifyPassword } from '../../src/agent/http/password-hash.js';
+import { hashPassword, parseScryptHash, verifyPassword } from '../../src/agent/password-hash.js';
 import { freeUdpPort, IN_TEST_NETNS, waitFor } from '../harness/netns.js';
 import { PROMETHEUS, type PrometheusServer, startPrometheus } from '../ops/prometheus-server.js';
 import { startTestAgent, type TestAgent } from './in-process.js';

@@ -21,7 +21,7 @@ import {
   SERVICE_TIMEOUT_SECONDS,
 } from '../../constants.js';
 import { MAX_KEY_ID_LENGTH } from '../../security/signing.js';
-import { parseScryptHash } from '../http/password-hash.js';
+import { parseScryptHash } from '../password-hash.js';
 import {
   isLinkScopedV6Group,
   isLoopbackHost,

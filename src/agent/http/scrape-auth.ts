@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { parseScryptHash, type ScryptHash, verifyPassword } from './password-hash.js';
+import { parseScryptHash, type ScryptHash, verifyPassword } from '../password-hash.js';
 
 const MAX_CHECKS = 4;
 const MAX_REMEMBERED = 64;
