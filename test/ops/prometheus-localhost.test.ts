@@ -2,7 +2,8 @@
  * config/prometheus/prometheus.localhost.yaml against the shipped default agent configuration, as a new user
  * runs them on one machine: a real Prometheus scrapes the agent once (the agent's own announcement is not
  * offered by /api/v1/sd), finds a service announced on loopback through HTTP SD, and loads the alert rules.
- * Both files are used as shipped; only the agent's port is moved off 9477 so the test cannot collide.
+ * Both files are used as shipped; only addresses are moved (the HTTP port off 9477, the multicast group and
+ * port off the default 224.1.1.1:5004), so that the test cannot collide with another using the defaults.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,10 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { VaultMultiPublisher } from '../../src/publisher.js';
 import { REPO_ROOT, type SpawnedAgent, spawnAgent } from '../agent/spawn-agent.js';
-import { freeTcpPort, IN_TEST_NETNS, waitFor } from '../harness/netns.js';
+import { freeTcpPort, freeUdpPort, IN_TEST_NETNS, waitFor } from '../harness/netns.js';
 import { PROMETHEUS, type PrometheusServer, startPrometheus } from './prometheus-server.js';
 
 const RULES_DIR = join(REPO_ROOT, 'config/prometheus');
+const GROUP = '224.1.1.51';
 const missing = !IN_TEST_NETNS
   ? 'the default agent joins 224.1.1.1 on loopback: run inside the test namespace (npm test)'
   : !existsSync(PROMETHEUS)
@@ -29,8 +31,13 @@ describe.skipIf(Boolean(missing))('the localhost Prometheus example with the def
 
   beforeAll(async () => {
     const port = String(await freeTcpPort());
+    const udpPort = String(await freeUdpPort());
     target = `127.0.0.1:${port}`;
-    const moved = (text: string) => text.replace(/\b9477\b/g, port);
+    const moved = (text: string) =>
+      text
+        .replace(/\b9477\b/g, port)
+        .replaceAll('224.1.1.1', GROUP)
+        .replace(/\b5004\b/g, udpPort);
     const config = parse(moved(readFileSync(join(REPO_ROOT, 'config/agent.yaml'), 'utf8'))) as Record<
       string,
       unknown
@@ -49,6 +56,8 @@ describe.skipIf(Boolean(missing))('the localhost Prometheus example with the def
     });
     // A service of the README's CLI example kind, with a metrics port, announced on the default group.
     service = new VaultMultiPublisher({
+      group: GROUP,
+      port: Number(udpPort),
       interfaces: '127.0.0.1',
       interval: 0.5,
       message: { type: 'Web', name: 'web', addr: '127.0.0.1:8080', metrics_port: 8080 },

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readmeBlock } from '../docs/readme-blocks.js';
-import { NETNS_AVAILABLE } from '../harness/netns.js';
+import { createLoopbackHost, NETNS_AVAILABLE } from '../harness/netns.js';
 import { cleanPath, NOT_CACHED_HINT, NPM_OFFLINE_ENV, runCollect } from './process.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -209,14 +209,16 @@ export const l = new VaultMultiListener({ port: 'five thousand' });
   });
 });
 
-/** The README's quick start, ending with its metrics as one JSON line after 3 s instead of its 5 s timer. */
-function quickStartBody(): { imports: string; body: string } {
-  const code = readmeBlock('Library quick start', 'ts').replace(
-    /setTimeout\(\(\) => console\.log\(listener\.getMetrics\(\)\), \d+\);/,
-    'await new Promise((r) => setTimeout(r, 3000));\nconsole.log(JSON.stringify(listener.getMetrics()));',
-  );
+/**
+ * The README's quick start in the form a Node version runs as plain JavaScript (`await using` from Node 24, the
+ * `finally` form on 22), with a 3 s wait and its metrics as one JSON line; split into its import and the rest.
+ */
+function quickStartBody(lang: 'ts' | 'js'): { imports: string; body: string } {
+  const code = readmeBlock('Library quick start', lang)
+    .replace('setTimeout(resolve, 5000)', 'setTimeout(resolve, 3000)')
+    .replace('console.log(listener.getMetrics());', 'console.log(JSON.stringify(listener.getMetrics()));');
   const imports = /^import \{([^}]+)\} from 'vault-multicast';\n/m.exec(code);
-  if (!imports?.[1] || !code.includes('await new Promise'))
+  if (!imports?.[1] || !code.includes('setTimeout(resolve, 3000)') || !code.includes('JSON.stringify'))
     throw new Error('README quick start changed shape');
   return { imports: imports[1], body: code.replace(imports[0], '') };
 }
@@ -238,31 +240,39 @@ for (const { major, node } of NODES) {
     console.warn(`skipping the quick start from the installed package on Node ${major}: ${missing}`);
 
   describe.skipIf(Boolean(missing))(`the installed package on Node ${major}`, () => {
-    const run = (file: string) => runCollect(node, [file], { cwd: consumer, env, timeoutMs: 60_000 });
+    // The quick start uses the default group and port: run it in a loopback namespace of its own, so that
+    // another test doing the same (test/docs/readme-quickstart.test.ts) cannot be heard or hear it.
+    let host: Awaited<ReturnType<typeof createLoopbackHost>> | undefined;
+    beforeAll(async () => {
+      host = await createLoopbackHost();
+    });
+    afterAll(() => host?.destroy());
+    const inHost = (args: string[]) => {
+      if (!host) throw new Error('no namespace');
+      return runCollect('ip', ['netns', 'exec', host.ns, node, ...args], {
+        cwd: consumer,
+        env,
+        timeoutMs: 60_000,
+      });
+    };
+    const run = (file: string) => inHost([file]);
+
+    // Plain JavaScript has `await using` from Node 24; on 22 the README gives the `finally` form.
+    const jsForm = major < 24 ? 'js' : 'ts';
 
     it('runs the README quick start as .mjs', async () => {
-      const { imports, body } = quickStartBody();
+      const { imports, body } = quickStartBody(jsForm);
       writeFileSync(join(consumer, 'quick.mjs'), `import {${imports}} from 'vault-multicast';\n${body}`);
       const res = await run('quick.mjs');
-      if (major < 24) {
-        // `await using` is not JavaScript V8 12 (Node 22) parses: the README says to use TypeScript or stop().
-        expect(res.out).toContain('SyntaxError');
-        return;
-      }
       expect(res.code, res.out).toBe(0);
       expectDiscovered(res.out);
     }, 90_000);
 
     it('requires the package from CommonJS and runs the README quick start in it', async () => {
-      const { imports, body } = quickStartBody();
-      // Node 22 has no `await using`: there the README says to write const and stop() (done here the same way).
-      const main =
-        major < 24
-          ? `${body.replaceAll('await using', 'const')}await publisher.stop();\nawait listener.stop();\n`
-          : body;
+      const { imports, body } = quickStartBody(jsForm);
       writeFileSync(
         join(consumer, 'quick.cjs'),
-        `const {${imports}} = require('vault-multicast');\n(async () => {\n${main}})();\n`,
+        `const {${imports}} = require('vault-multicast');\n(async () => {\n${body}})();\n`,
       );
       // The README's own CommonJS example listens for 5 s beside it and must see the quick start's service.
       writeFileSync(join(consumer, 'readme.cjs'), readmeBlock('Using the library in your project', 'js'));
@@ -276,7 +286,7 @@ for (const { major, node } of NODES) {
     }, 90_000);
 
     it("compiles the quick start with the README's consumer tsconfig and runs it", async () => {
-      const { imports, body } = quickStartBody();
+      const { imports, body } = quickStartBody('ts');
       const dir = join(consumer, `ts${major}`);
       await runCollect('mkdir', ['-p', dir]);
       writeFileSync(join(dir, 'quick.ts'), `import {${imports}} from 'vault-multicast';\n${body}`);
