@@ -2,6 +2,7 @@
  * /api/v1/sd leaves out the agent's own announcement: with the default config (an agent that announces itself
  * with metrics_port), a Prometheus that scrapes the agent in its own job and also uses HTTP SD would scrape it
  * twice. Other agents' announcements are still offered (docs/monitoring.md: the relabel rule that drops them).
+ * Loopback targets are allowed here (sd.allowedTargets), so only the own-announcement rule can leave it out.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { VaultMultiPublisher } from '../../src/publisher.js';
@@ -16,6 +17,7 @@ describe.skipIf(!IN_TEST_NETNS)('HTTP service discovery and the agent itself', (
     const port = await freeUdpPort();
     t = await startTestAgent(`
 http: {listen: @HTTP@}
+sd: {allowedTargets: [127.0.0.0/8]}
 listeners:
   - {name: local, group: 224.1.1.31, port: ${port}, interfaces: [127.0.0.1]}
 publishers:

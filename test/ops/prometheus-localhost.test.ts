@@ -2,7 +2,9 @@
  * config/prometheus/prometheus.localhost.yaml against the shipped default agent configuration, as a new user
  * runs them on one machine: a real Prometheus scrapes the agent once (the agent's own announcement is not
  * offered by /api/v1/sd), finds a service announced on loopback through HTTP SD, and loads the alert rules.
- * Both files are used as shipped; only addresses are moved (the HTTP port off 9477, the multicast group and
+ * Both files are used as shipped, plus the one line prometheus.localhost.yaml asks for in agent.yaml
+ * (`sd: {allowedTargets: [127.0.0.0/8]}`: loopback targets are offered only when allowed); only addresses are
+ * moved (the HTTP port off 9477, the multicast group and
  * port off the default 224.1.1.1:5004), so that the test cannot collide with another using the defaults.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -38,10 +40,12 @@ describe.skipIf(Boolean(missing))('the localhost Prometheus example with the def
         .replace(/\b9477\b/g, port)
         .replaceAll('224.1.1.1', GROUP)
         .replace(/\b5004\b/g, udpPort);
+    // Loopback targets are offered only when allowed, which prometheus.localhost.yaml tells the user to do.
     const config = parse(moved(readFileSync(join(REPO_ROOT, 'config/agent.yaml'), 'utf8'))) as Record<
       string,
       unknown
     >;
+    config.sd = { allowedTargets: ['127.0.0.0/8'] };
     agent = await spawnAgent(config);
     const promConfig = parse(moved(readFileSync(join(RULES_DIR, 'prometheus.localhost.yaml'), 'utf8'))) as {
       global: Record<string, string>;
