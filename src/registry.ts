@@ -11,6 +11,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { type Clock, systemClock } from './clock.js';
+import { MAX_TEXT_FIELD_LENGTH } from './codec.js';
 import {
   DEFAULT_MAX_REGISTRY_BYTES,
   DEFAULT_MAX_SERVICES,
@@ -103,10 +104,15 @@ interface Entry {
 /** A source holding this many entries or fewer is never displaced to make room for another. */
 export const FAIR_SHARE_FLOOR = 16;
 
-/** The keys the library reads from an announcement: never cut. */
-const IDENTITY_KEYS = [
+/**
+ * The keys the library reads from an announcement (its address among them: `addr`, or `ip` and `port`): kept
+ * when the rest is cut, so a cut record still names and reaches its service (find(), the page's Connect).
+ */
+const IDENTITY_KEYS = new Set([
   'type',
   'name',
+  'addr',
+  'ip',
   'host',
   'port',
   'version',
@@ -115,23 +121,36 @@ const IDENTITY_KEYS = [
   'seq',
   'goodbye',
   'metrics_port',
-];
-/** Bytes an announcement's JSON punctuation and numbers take besides its strings, roughly. */
-const IDENTITY_OVERHEAD = 96;
+]);
+/**
+ * An identity value whose JSON is longer than this is not one the library could read (the decoder takes text of
+ * at most MAX_TEXT_FIELD_LENGTH characters): a cut drops it too, so no key can carry bulk past the bound.
+ */
+const MAX_IDENTITY_VALUE_CHARS = 4 * MAX_TEXT_FIELD_LENGTH;
+/** Identity keys at their longest, with JSON punctuation: an announcement above this has bulk to cut. */
+const MAX_IDENTITY_BYTES = IDENTITY_KEYS.size * (MAX_IDENTITY_VALUE_CHARS + 32);
 
 function identityOnly(data: Record<string, unknown>): Record<string, unknown> {
   const kept: Record<string, unknown> = {};
-  for (const key of IDENTITY_KEYS) if (Object.hasOwn(data, key)) kept[key] = data[key];
+  for (const key of IDENTITY_KEYS) {
+    if (!Object.hasOwn(data, key)) continue;
+    const value = data[key];
+    const short =
+      typeof value === 'string'
+        ? value.length <= MAX_IDENTITY_VALUE_CHARS
+        : typeof value !== 'object' ||
+          value === null ||
+          JSON.stringify(value).length <= MAX_IDENTITY_VALUE_CHARS;
+    if (short) kept[key] = value;
+  }
   return kept;
 }
 
-function hasExtraKeys(data: Record<string, unknown>): boolean {
-  for (const key in data) if (!IDENTITY_KEYS.includes(key)) return true;
+/** Whether cutting `data` to its identity would save anything: it has other keys, or bulk in identity keys. */
+function cuttable(data: Record<string, unknown>, bytes: number): boolean {
+  if (bytes > MAX_IDENTITY_BYTES) return true;
+  for (const key in data) if (!IDENTITY_KEYS.has(key)) return true;
   return false;
-}
-
-function identityBytes(rec: ServiceRecord): number {
-  return IDENTITY_OVERHEAD + rec.type.length + rec.name.length + rec.host.length + (rec.version?.length ?? 0);
 }
 
 /** Adds `entry` to the set under `key`, creating the set on first use; returns the set. */
@@ -234,6 +253,8 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
     this.retentionMs = retention;
     this.maxServices = max;
     this.typeFilter = settings.typeFilter ?? this.typeFilter;
+    // A lower byte bound applies at once: static senders, whose repeats are not re-counted, would never trim.
+    this.#trim();
   }
 
   /** Services tracked, down ones included. */
@@ -462,15 +483,23 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
   /** Keeps `data` as the entry's announcement, then cuts the largest ones while over `maxBytes`. */
   #keep(entry: Entry, data: Record<string, unknown>, bytes: number | undefined): void {
     const rec = entry.rec;
+    // The same decoded announcement again (a sender repeating a static message, decoded once): it is counted
+    // already (bytes 0 only before the first count).
+    if (data === rec.data && rec.cut === undefined && entry.bytes !== 0) return;
     rec.data = data;
     rec.cut = undefined;
     this.#unsize(entry);
     entry.bytes = bytes ?? JSON.stringify(data).length;
     this.#bytes += entry.bytes;
-    if (hasExtraKeys(data)) {
+    if (cuttable(data, entry.bytes)) {
       entry.sizeClass = 31 - Math.clz32(entry.bytes);
       this.#sizeClasses[entry.sizeClass]!.add(entry);
     }
+    this.#trim();
+  }
+
+  /** Cuts the largest announcements that still have something to cut while over `maxBytes`. */
+  #trim(): void {
     for (let c = 31; c >= 0 && this.#bytes > this.maxBytes; ) {
       const largest = this.#sizeClasses[c]!.values().next();
       if (largest.done) {
@@ -483,10 +512,11 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
 
   #cut(entry: Entry): void {
     const rec = entry.rec;
+    const full = entry.bytes;
     this.#unsize(entry);
     rec.data = identityOnly(rec.data);
     rec.cut = true;
-    entry.bytes = Math.min(entry.bytes, identityBytes(rec));
+    entry.bytes = Math.min(Buffer.byteLength(JSON.stringify(rec.data)), full);
     this.#bytes += entry.bytes;
     this.boundStats.cut++;
   }

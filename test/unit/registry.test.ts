@@ -666,3 +666,51 @@ describe('ServiceRegistry reads a timestamp as the sending time only when it beh
     expect(got[1]).toBeCloseTo(0.01, 6);
   });
 });
+
+describe('ServiceRegistry byte bound', () => {
+  const wire = (fields: Record<string, unknown>) => {
+    const bytes = encodeAnnouncement({ type: 'T', ...fields });
+    const r = decodeAnnouncement(bytes, { maxBytes: 65_507 });
+    if (!r.ok) throw new Error(`${r.reason}: ${r.detail}`);
+    return { a: r.announcement, size: bytes.length };
+  };
+
+  it('a cut announcement keeps its address and counts what it still holds', () => {
+    const { reg } = setup({ maxBytes: 20_000 });
+    const blob = 'x'.repeat(15_000);
+    for (const [i, addr] of ['192.0.2.1:80', '192.0.2.2:80'].entries()) {
+      const { a, size } = wire({ name: `n${i}`, addr, blob });
+      expect(reg.observe(a, '192.0.2.9', undefined, size)).toBe('accepted');
+    }
+    const cut = [...reg.services()].filter((r) => r.cut);
+    expect(cut).toHaveLength(1);
+    expect(cut[0]!.data).toEqual({ type: 'T', name: cut[0]!.name, addr: cut[0]!.addr });
+    expect(reg.bytes).toBeLessThanOrEqual(reg.maxBytes);
+    // The cut one still counts its kept bytes: nothing is free.
+    expect(reg.bytes).toBeGreaterThan(15_000 + JSON.stringify(cut[0]!.data).length - 1);
+  });
+
+  it('bulk under a key the library reads is cut too', () => {
+    const { reg } = setup({ maxBytes: 20_000 });
+    const bulk = { nested: 'y'.repeat(15_000) };
+    for (const [i, addr] of ['192.0.2.1:80', '192.0.2.2:80'].entries()) {
+      const { a, size } = wire({ addr, name: bulk, ttl: [i, 'z'.repeat(3000)] });
+      expect(reg.observe(a, '192.0.2.9', undefined, size)).toBe('accepted');
+    }
+    expect(reg.bytes).toBeLessThanOrEqual(reg.maxBytes);
+    const cut = [...reg.services()].filter((r) => r.cut);
+    expect(cut.length).toBeGreaterThan(0);
+    for (const r of cut) expect(r.data).toEqual({ type: 'T', addr: r.addr });
+  });
+
+  it('a lower maxBytes on reconfigure cuts at once, even for senders repeating one static message', () => {
+    const { reg } = setup();
+    const { a, size } = wire({ addr: '192.0.2.1:80', blob: 'x'.repeat(10_000) });
+    reg.observe(a, '192.0.2.9', undefined, size);
+    reg.observe(a, '192.0.2.9', undefined, size);
+    expect(reg.bytes).toBe(size);
+    reg.configure({ maxBytes: 4096 });
+    expect(reg.bytes).toBeLessThanOrEqual(4096);
+    expect(reg.get(key('192.0.2.1:80'))?.data).toEqual({ type: 'T', addr: '192.0.2.1:80' });
+  });
+});
