@@ -225,6 +225,10 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
 
   private readonly decoded = new PayloadCache<Announcement>();
   private readonly receivers = new Map<string, Receiver>();
+  /** The sockets a move left behind, still draining: stop() closes them too. */
+  private readonly draining = new Set<Receiver>();
+  /** The last move; stop() waits for it, so that no socket a move opened outlives the stop. */
+  private moveSettled: Promise<void> | undefined;
   private readonly unresolved = new Map<string, MembershipStatus>();
   private readonly rebuilding = new Set<string>();
   private readonly backoffs = new Map<string, Backoff>();
@@ -371,8 +375,10 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
       this.reconcile();
       return;
     }
+    const move = this.moveTo(endpoint);
+    this.moveSettled = move.catch(() => undefined);
     try {
-      await this.moveTo(endpoint);
+      await move;
     } catch (err) {
       this.interfacesValue = previousInterfaces;
       throw err;
@@ -424,7 +430,7 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
     this.retryTimers.clear();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      this.closeAll(),
+      this.closeAll().then(() => this.moveSettled),
       new Promise<void>((r) => {
         timer = setTimeout(r, Math.max(0, timeout * 1000));
       }),
@@ -773,32 +779,41 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
     const old = [...this.receivers.values()];
     this.receivers.clear();
     this.unresolved.clear();
+    // Until they close, the old sockets are stop()'s to close as well: a stop during the move waits for them.
+    for (const r of old) this.draining.add(r);
     const plan = this.plan();
     this.moving = true;
     try {
-      for (const entry of plan) if (entry.bindAddress !== undefined) await this.createReceiver(entry);
+      for (const entry of plan) {
+        if (!this.running) break;
+        if (entry.bindAddress !== undefined) await this.createReceiver(entry);
+      }
     } catch (err) {
       // Keep listening where we were: the new sockets go, the old ones were never touched.
       await Promise.all([...this.receivers.values()].map((r) => closeSocket(r.socket)));
       this.receivers.clear();
       setEndpoint(before);
-      for (const r of old) this.receivers.set(r.key, r);
+      for (const r of old) {
+        this.draining.delete(r);
+        if (this.running) this.receivers.set(r.key, r);
+      }
       throw err;
     } finally {
       this.moving = false;
     }
     if (!this.running) {
-      // Stopped meanwhile: stop() closed what was in the map; close the rest.
-      await Promise.all([...old, ...this.receivers.values()].map((r) => closeSocket(r.socket)));
+      // Stopped meanwhile: stop() closed the old sockets; close the new ones it did not see.
+      await Promise.all([...this.receivers.values()].map((r) => closeSocket(r.socket)));
       this.receivers.clear();
       return;
     }
     this.applyMemberships(plan);
     // Both are heard for a moment, so senders moving over at the same time are not missed in between.
     await new Promise((r) => setTimeout(r, OVERLAP_MS));
-    for (const r of old) r.memberships.leaveAll();
+    if (!this.running) return;
+    for (const r of old) if (this.draining.has(r)) r.memberships.leaveAll();
     await new Promise((r) => setTimeout(r, OVERLAP_MS));
-    await Promise.all(old.map((r) => closeSocket(r.socket)));
+    await Promise.all(old.filter((r) => this.draining.delete(r)).map((r) => closeSocket(r.socket)));
   }
 
   /** Brings sockets and memberships in line with the plan: create, re-create, close, join, leave. */
@@ -948,7 +963,12 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
       r.memberships.leaveAll();
       closing.push(closeSocket(r.socket));
     }
+    for (const r of this.draining) {
+      r.memberships.leaveAll();
+      closing.push(closeSocket(r.socket));
+    }
     this.receivers.clear();
+    this.draining.clear();
     this.unresolved.clear();
     await Promise.all(closing);
   }

@@ -7,6 +7,7 @@
  * registry and counters carry over.
  */
 import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { encodeAnnouncement } from '../../src/codec.js';
 import { VaultMultiListener } from '../../src/listener.js';
@@ -376,5 +377,20 @@ describe.skipIf(!IN_TEST_NETNS)('VaultMultiListener.reconfigure', () => {
       squatter.close();
       await listener.stop(0);
     }
+  });
+
+  test('a stop during a move leaves no socket of either port behind when it resolves', async () => {
+    const [oldPort, newPort] = [await freeUdpPort(), await freeUdpPort()];
+    const listener = new VaultMultiListener({ group: '224.1.1.46', port: oldPort, interfaces: '127.0.0.1' });
+    await listener.start();
+    expect(await udpSocketInodes('224.1.1.46', oldPort)).toHaveLength(1);
+    // The stop comes while the move binds its new socket (a SIGTERM during a reload).
+    const moving = listener.reconfigure({ port: newPort });
+    await listener.stop();
+    // Read at once: what a stop left to close later would still be listed.
+    const open = readFileSync('/proc/net/udp', 'utf8');
+    for (const port of [oldPort, newPort])
+      expect(open).not.toContain(`:${port.toString(16).toUpperCase().padStart(4, '0')} `);
+    await moving;
   });
 });
