@@ -81,6 +81,10 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   ]).finally(() => clearTimeout(timer));
 }
 
+function replayCacheKey(l: ListenerConfig): string {
+  return `${l.name}\0${l.group}\0${l.port}`;
+}
+
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -250,14 +254,16 @@ export class Agent implements AgentState {
   }
 
   /**
-   * One replay cache per group and port for the life of the process: a reload (a rotated key, any security
-   * change) rebuilds the guards, and a fresh cache would accept every recorded announcement again.
+   * One replay cache per listener (by name, group and port) for the life of the process: a reload (a rotated
+   * key, any security change) rebuilds the guards, and a fresh cache would accept every recorded announcement
+   * again. Not one per group and port: two listeners on the same group and port (on different interfaces)
+   * each receive every datagram, and a shared cache would make the second drop it as a replay.
    */
   private readonly replayCaches = new Map<string, ReplayCache>();
 
   private guardsFor(l: ListenerConfig, config: AgentConfig) {
     const s = config.security;
-    const cacheKey = `${l.group}\0${l.port}`;
+    const cacheKey = replayCacheKey(l);
     let replayCache = this.replayCaches.get(cacheKey);
     if (replayCache === undefined) {
       replayCache = new ReplayCache();
@@ -460,6 +466,9 @@ export class Agent implements AgentState {
       listeners: next.listeners.map((l) => (kept.get(`listener ${l.name}`) as ListenerConfig) ?? l),
       publishers: next.publishers.map((p) => (kept.get(`publisher ${p.name}`) as PublisherConfig) ?? p),
     };
+    // The replay memory of a listener that is gone (or moved to another group or port) has nothing left to guard.
+    const live = new Set(this.cfg.listeners.map(replayCacheKey));
+    for (const key of this.replayCaches.keys()) if (!live.has(key)) this.replayCaches.delete(key);
 
     await Promise.all([
       ...next.listeners.filter((l) => !this.listenerMap.has(l.name)).map((l) => this.startListener(l, next)),

@@ -103,3 +103,27 @@ describe.skipIf(!IN_TEST_NETNS)('replay across reloads and restarts', () => {
     await waitFor(async () => (await state(t)) === 'up', 'a fresh announcement accepted', 10_000);
   });
 });
+
+describe.skipIf(!IN_TEST_NETNS)('replay memory per listener', () => {
+  it('two listeners on one group and port both accept each signed announcement once', async () => {
+    const port = await freeUdpPort();
+    // Both sockets are bound to the group and port: the kernel hands each of them every datagram.
+    const t = await startTestAgent(
+      `
+http: {listen: "@HTTP@"}
+security: {signing: {mode: required, keys: [{id: ka, file: key-a}]}}
+listeners:
+  - {name: r, group: ${GROUP}, port: ${port}, interfaces: [127.0.0.1]}
+  - {name: r2, group: ${GROUP}, port: ${port}, interfaces: [lo]}
+`,
+      files,
+    );
+    agents.push(t);
+    sender = await openSender();
+    await send(sender, port, signed(port, false));
+    const accepted = (name: string) => t.agent.listenerEntry(name)?.listener.stats.accepted ?? 0;
+    await waitFor(() => accepted('r') === 1 && accepted('r2') === 1, 'both listeners accepting it', 10_000);
+    expect(replayed(t)).toBe(0);
+    expect(t.agent.listenerEntry('r2')?.listener.stats.dropped.replayed).toBe(0);
+  });
+});
