@@ -5,7 +5,7 @@
 import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
 import type { Agent } from '../agent.js';
 import type { ServiceStateView } from '../api-types.js';
-import { serveMetrics } from '../metrics/serve.js';
+import { drained, serveMetrics } from '../metrics/serve.js';
 import { type PageRequest, sdTargetGroups, servicePage, serviceViews, statusView } from '../views.js';
 import { hostGuard } from './host-check.js';
 import { mutatingGate } from './mutating.js';
@@ -40,21 +40,16 @@ function pageRequest(limit: string, offset = '0'): PageRequest | { error: string
  */
 async function sendJsonChunks(res: Response, chunks: Iterable<Buffer>): Promise<void> {
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  for (const chunk of chunks) {
-    if (res.destroyed) return;
-    if (!res.write(chunk)) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          res.off('drain', done);
-          res.off('close', done);
-          resolve();
-        };
-        res.on('drain', done);
-        res.on('close', done);
-      });
+  try {
+    for (const chunk of chunks) {
+      if (res.destroyed) return;
+      if (!res.write(chunk)) await drained(res, res);
     }
+    res.end();
+  } catch (err) {
+    // The client went away (or a view failed half-way): a cut-off body is all that is left to say.
+    res.destroy(err as Error);
   }
-  res.end();
 }
 
 export interface AppDeps {

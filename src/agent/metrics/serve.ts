@@ -9,8 +9,8 @@ import { constants, createGzip } from 'node:zlib';
 import { acceptsGzip, negotiateFormat } from './exposition.js';
 import type { MetricsHandler } from './prometheus.js';
 
-/** Resolves when `dest` can take more; rejects if the response goes away first (the scraper hung up). */
-function drained(dest: Writable, res: ServerResponse): Promise<void> {
+/** Resolves when `dest` can take more; rejects if the response goes away first (the client hung up). */
+export function drained(dest: Writable, res: ServerResponse): Promise<void> {
   return new Promise((resolve, reject) => {
     const done = (err?: Error) => {
       dest.off('drain', onDrain);
@@ -19,7 +19,7 @@ function drained(dest: Writable, res: ServerResponse): Promise<void> {
       else resolve();
     };
     const onDrain = () => done();
-    const onClose = () => done(new Error('the scraper closed the connection'));
+    const onClose = () => done(new Error('the client closed the connection'));
     dest.on('drain', onDrain);
     res.on('close', onClose);
   });
