@@ -464,11 +464,7 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
     rec.ttlMs = ttlMs;
     rec.expiresAtMonoMs = nowMonoMs + ttlMs;
     rec.packets++;
-    const stamped = isSendingTime(
-      a,
-      { timestamp: rec.timestamp, seq: rec.lastSeq },
-      rec.ageSeconds !== undefined,
-    );
+    const stamped = isSendingTime(a, rec, rec.ageSeconds !== undefined);
     rec.ageSeconds = stamped ? wallMs / 1000 - (a.timestamp as number) : undefined;
     rec.timestamp = a.timestamp;
     const seq = a.seq;

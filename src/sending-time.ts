@@ -18,11 +18,19 @@ export interface Stamp {
   seq: number | undefined;
 }
 
-export function isSendingTime(now: Stamp, previous: Stamp | undefined, previousAnswer: boolean): boolean {
+/**
+ * `previous` is what the service's record kept of the announcement before (its `timestamp` and `lastSeq`),
+ * read in place: this runs for every datagram.
+ */
+export function isSendingTime(
+  now: Stamp,
+  previous: { timestamp?: number | undefined; lastSeq?: number | undefined } | undefined,
+  previousAnswer: boolean,
+): boolean {
   const ts = now.timestamp;
   if (ts === undefined) return false;
   const last = previous?.timestamp;
   if (last !== undefined && ts > last) return true;
   if (last === undefined || ts < last) return now.seq !== undefined;
-  return previousAnswer && now.seq !== undefined && now.seq === previous?.seq;
+  return previousAnswer && now.seq !== undefined && now.seq === previous?.lastSeq;
 }
