@@ -308,14 +308,12 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
       return 'accepted';
     }
     const rec = entry.rec;
-    if (rec.source !== source) this.#shares.delete(rec.source, entry);
-    this.#shares.touch(source, entry);
     this.#keep(entry, a.data, bytes);
     // The sweep may be late (a stalled event loop): a service past its expiry is down, whatever comes now.
     if (rec.state === 'up' && nowMonoMs >= rec.expiresAtMonoMs) this.#markDown(entry, 'expired', nowMonoMs);
     const wasUp = rec.state === 'up';
     const nameChanged = rec.name !== a.name;
-    this.#refresh(rec, a, source, nowMonoMs, wallMs);
+    this.#refresh(entry, a, source, nowMonoMs, wallMs);
 
     if (a.goodbye) {
       if (wasUp) this.#markDown(entry, 'goodbye', nowMonoMs);
@@ -453,11 +451,16 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
     this.#checkConflict(entry, true, wallMs);
   }
 
-  #refresh(rec: ServiceRecord, a: Announcement, source: string, nowMonoMs: number, wallMs: number): void {
+  #refresh(entry: Entry, a: Announcement, source: string, nowMonoMs: number, wallMs: number): void {
+    const rec = entry.rec;
     const ttlMs = this.#ttlMs(a);
     rec.name = a.name;
     rec.version = a.version;
     rec.metricsPort = a.metricsPort;
+    // The source's share moves with rec.source in one step: #remove() takes the entry from rec.source's share,
+    // so the two must never disagree (a throwing 'down' handler before this point must not split them).
+    if (rec.source !== source) this.#shares.delete(rec.source, entry);
+    this.#shares.touch(source, entry);
     rec.source = source;
     rec.lastSeenWallMs = wallMs;
     rec.lastSeenMonoMs = nowMonoMs;

@@ -714,3 +714,25 @@ describe('ServiceRegistry byte bound', () => {
     expect(reg.get(key('192.0.2.1:80'))?.data).toEqual({ type: 'T', addr: '192.0.2.1:80' });
   });
 });
+
+describe('ServiceRegistry fair share', () => {
+  it("a throwing 'down' handler on a late expiry leaves no ghost entry in a source's share", () => {
+    const { clock, reg } = setup({ serviceTimeoutMs: 30_000, retentionMs: 1000, maxServices: 20 });
+    reg.observe(announce({ addr: '192.0.2.1:1' }), '192.0.2.100');
+    // The sweep is late: the next announcement, from another address, finds the service expired.
+    clock.advance(31_000);
+    const boom = () => {
+      throw new Error('handler failed');
+    };
+    reg.once('down', boom);
+    expect(() => reg.observe(announce({ addr: '192.0.2.1:1' }), '192.0.2.200')).toThrow('handler failed');
+    clock.advance(2000);
+    reg.sweep();
+    expect(reg.size).toBe(0);
+    // One source fills the registry, then a newcomer takes a share: the entry given up must be a real one.
+    for (let i = 0; i < 20; i++) reg.observe(announce({ addr: `198.51.100.${i}:1` }), '192.0.2.200');
+    expect(reg.observe(announce({ addr: '203.0.113.1:1' }), '192.0.2.250')).toBe('accepted');
+    expect(reg.size).toBe([...reg.services()].length);
+    expect(reg.counts()).toEqual({ up: 20, stale: 0, gone: 0 });
+  });
+});
