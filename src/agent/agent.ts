@@ -408,7 +408,7 @@ export class Agent implements AgentState {
       const fresh = await startHttpServer(this, next.http, { webRoot: this.opts.webRoot });
       oldServer = this.httpServer;
       this.httpServer = fresh;
-    }
+    } else if (diff.http) this.httpServer?.configure(next.http);
 
     // Publishers whose socket settings changed restart; listeners are never restarted by a reload.
     const publisherRestart = new Set<string>([...diff.publishers.removed, ...diff.publishers.added]);

@@ -170,6 +170,35 @@ listeners:
   });
 });
 
+describe.skipIf(!IN_TEST_NETNS)('HTTP limits on reload', () => {
+  it('a reload that lowers http.maxConnections applies it to the running server', async () => {
+    const port = await freeUdpPort();
+    const yaml = (max: number) => `
+http: {listen: "@HTTP@", maxConnections: ${max}}
+listeners:
+  - {name: l, group: 239.74.0.2, port: ${port}, interfaces: [127.0.0.1]}
+`;
+    const t = await startTestAgent(yaml(512));
+    const held: ReturnType<typeof connect>[] = [];
+    try {
+      await t.writeConfig(yaml(8));
+      expect(await t.agent.requestReload()).toEqual({ ok: true });
+      const u = new URL(t.url);
+      // Idle connections count against the cap like busy ones.
+      for (let i = 0; i < 12; i++) {
+        const c = connect(Number(u.port), u.hostname);
+        c.on('error', () => undefined);
+        held.push(c);
+        await new Promise((r) => c.once('connect', r));
+      }
+      await waitFor(() => (t.agent.httpRejected.connection_limit ?? 0) >= 4, 'connections past 8 dropped');
+    } finally {
+      for (const c of held) c.destroy();
+      await t.close();
+    }
+  });
+});
+
 describe('configuration bounds', () => {
   const base = (extra: string) => `${extra}listeners: [{group: 224.1.1.1, port: 5004}]\n`;
 

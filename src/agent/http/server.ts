@@ -27,6 +27,8 @@ export function clientErrorAnswer(code: string | undefined): { status: string; r
 
 export interface HttpServerHandle {
   address(): { address: string; port: number };
+  /** Applies what a reload may change on the running server (everything else is read per request). */
+  configure(http: HttpConfig): void;
   close(): Promise<void>;
 }
 
@@ -129,6 +131,9 @@ export async function startHttpServer(
     address() {
       const a = server.address() as AddressInfo;
       return { address: a.address, port: a.port };
+    },
+    configure(next) {
+      server.maxConnections = next.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     },
     close() {
       hub.close();
