@@ -19,7 +19,7 @@ import {
   SERVICE_TIMEOUT_SECONDS,
 } from './constants.js';
 import { isSendingTime } from './sending-time.js';
-import { SourceShares } from './source-shares.js';
+import { type SourceList, SourceShares } from './source-shares.js';
 import type {
   Announcement,
   DownReason,
@@ -99,6 +99,10 @@ interface Entry {
   bytes: number;
   /** Size class (log2 of `bytes`) while the entry still has extra keys to cut; -1 otherwise. */
   sizeClass: number;
+  /** Its place in its source's least-recently-seen order (SourceShares). */
+  shareOf: SourceList<Entry> | undefined;
+  shareOlder: Entry | undefined;
+  shareNewer: Entry | undefined;
 }
 
 /** A source holding this many entries or fewer is never displaced to make room for another. */
@@ -428,6 +432,9 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
       claimKey: '',
       bytes: 0,
       sizeClass: -1,
+      shareOf: undefined,
+      shareOlder: undefined,
+      shareNewer: undefined,
     };
     this.#shares.touch(source, entry);
     this.#keep(entry, a.data, bytes);
@@ -459,7 +466,6 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
     rec.metricsPort = a.metricsPort;
     // The source's share moves with rec.source in one step: #remove() takes the entry from rec.source's share,
     // so the two must never disagree (a throwing 'down' handler before this point must not split them).
-    if (rec.source !== source) this.#shares.delete(rec.source, entry);
     this.#shares.touch(source, entry);
     rec.source = source;
     rec.lastSeenWallMs = wallMs;

@@ -716,6 +716,27 @@ describe('ServiceRegistry byte bound', () => {
 });
 
 describe('ServiceRegistry fair share', () => {
+  it('a newcomer takes the least recently seen entry of the largest source, wherever it moved from', () => {
+    const { clock, reg } = setup({ maxServices: 20 });
+    const addr = (i: number) => `198.51.100.${i}:1`;
+    for (let i = 0; i < 20; i++) {
+      reg.observe(announce({ addr: addr(i) }), '192.0.2.1');
+      clock.advance(10);
+    }
+    // Seen again: 0 and 2 are no longer the stalest; 1 moves to another source and back.
+    reg.observe(announce({ addr: addr(0) }), '192.0.2.1');
+    reg.observe(announce({ addr: addr(2) }), '192.0.2.1');
+    reg.observe(announce({ addr: addr(1) }), '192.0.2.2');
+    reg.observe(announce({ addr: addr(1) }), '192.0.2.1');
+    const present = () => [...reg.services()].map((r) => r.addr);
+    expect(reg.observe(announce({ addr: '203.0.113.1:1' }), '192.0.2.9')).toBe('accepted');
+    expect(present()).not.toContain(addr(3));
+    expect(reg.observe(announce({ addr: '203.0.113.2:1' }), '192.0.2.9')).toBe('accepted');
+    expect(present()).not.toContain(addr(4));
+    expect(present()).toEqual(expect.arrayContaining([addr(0), addr(1), addr(2), addr(5)]));
+    expect(reg.size).toBe(20);
+  });
+
   it("a throwing 'down' handler on a late expiry leaves no ghost entry in a source's share", () => {
     const { clock, reg } = setup({ serviceTimeoutMs: 30_000, retentionMs: 1000, maxServices: 20 });
     reg.observe(announce({ addr: '192.0.2.1:1' }), '192.0.2.100');
