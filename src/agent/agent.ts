@@ -596,6 +596,7 @@ export class Agent implements AgentState {
   }
 }
 
+/** A new address, or TLS switched on or off; a renewed certificate is applied to the running server. */
 function httpNeedsRebind(a: HttpConfig, b: HttpConfig): boolean {
-  return a.listen !== b.listen || a.tls?.cert !== b.tls?.cert || a.tls?.key !== b.tls?.key;
+  return a.listen !== b.listen || (a.tls === undefined) !== (b.tls === undefined);
 }

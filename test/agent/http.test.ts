@@ -351,7 +351,8 @@ listeners: [{name: only, group: 224.1.1.23, port: ${port}, interfaces: [127.0.0.
 describe.skipIf(!IN_TEST_NETNS)('TLS', () => {
   let t: TestAgent;
   let cert: string;
-  beforeAll(async () => {
+  /** A fresh self-signed pair for 127.0.0.1, valid for a day. */
+  const selfSigned = async (): Promise<{ cert: string; key: string }> => {
     const { execFileSync } = await import('node:child_process');
     const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
@@ -380,9 +381,17 @@ describe.skipIf(!IN_TEST_NETNS)('TLS', () => {
       ],
       { stdio: 'ignore' },
     );
-    cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
-    const key = readFileSync(join(dir, 'key.pem'), 'utf8');
+    const pair = {
+      cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
+      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
+    };
     rmSync(dir, { recursive: true, force: true });
+    return pair;
+  };
+  beforeAll(async () => {
+    const pair = await selfSigned();
+    cert = pair.cert;
+    const key = pair.key;
     const port = await freeUdpPort();
     t = await startTestAgent(
       `
@@ -394,11 +403,11 @@ listeners: [{name: l, group: 224.1.1.24, port: ${port}, interfaces: [127.0.0.1]}
   });
   afterAll(async () => t?.close());
 
-  const httpsGet = async (url: string) => {
+  const httpsGet = async (url: string, ca = cert) => {
     const https = await import('node:https');
     return new Promise<{ status: number; body: string; csp: string | undefined }>((resolve, reject) => {
       https
-        .get(url, { ca: cert, timeout: 5000 }, (res) => {
+        .get(url, { ca, timeout: 5000, agent: false }, (res) => {
           let body = '';
           res.on('data', (d) => {
             body += d;
@@ -427,6 +436,20 @@ listeners: [{name: l, group: 224.1.1.24, port: ${port}, interfaces: [127.0.0.1]}
       () => 'refused',
     );
     expect(plain).not.toBe(200);
+  });
+
+  test('a renewed certificate is served after a reload, on the same address', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    const url = t.url.replace('http://', 'https://');
+    const renewed = await selfSigned();
+    await writeFile(join(t.dir, 'cert.pem'), renewed.cert, { mode: 0o600 });
+    await writeFile(join(t.dir, 'key.pem'), renewed.key, { mode: 0o600 });
+    expect(await t.agent.requestReload()).toEqual({ ok: true });
+    expect((await httpsGet(`${url}/-/ready`, renewed.cert)).status).toBe(200);
+    // The old certificate is no longer what new handshakes get.
+    await expect(httpsGet(`${url}/-/ready`, cert)).rejects.toThrow();
+    cert = renewed.cert;
   });
 });
 

@@ -3,7 +3,7 @@
  * the event streams and idle keep-alive connections so that shutdown does not wait for browsers.
  */
 import { createServer as createHttp, type Server } from 'node:http';
-import { createServer as createHttps } from 'node:https';
+import { createServer as createHttps, Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Agent } from '../agent.js';
 import { DEFAULT_MAX_CONNECTIONS } from '../config/schema.js';
@@ -134,6 +134,10 @@ export async function startHttpServer(
     },
     configure(next) {
       server.maxConnections = next.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+      // A renewed certificate on the same address: a second server could not bind the port while this one
+      // holds it, so new handshakes take the new pair and open connections keep theirs.
+      if (next.tls && server instanceof HttpsServer)
+        server.setSecureContext({ cert: next.tls.cert, key: next.tls.key });
     },
     close() {
       hub.close();
