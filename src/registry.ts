@@ -83,7 +83,11 @@ export function serviceKey(type: string, addr: string): string {
 
 /** Bucket width of the expiry wheel, ms. Any width is exact (buckets are checked entry by entry). */
 const BUCKET_MS = 1000;
-const UNSCHEDULED = Number.NEGATIVE_INFINITY;
+/**
+ * Before every bucket. The smallest small integer rather than -Infinity: a field that ever holds a double is
+ * boxed in V8, which would cost every entry a heap number.
+ */
+const UNSCHEDULED = -(2 ** 30);
 /** A jump in `seq` bigger than this is a sender restarted with another counter, not lost announcements. */
 export const MAX_SEQ_GAP = 100_000;
 
@@ -92,9 +96,8 @@ interface Entry {
   readonly rec: ServiceRecord;
   /** Wheel bucket holding the entry while up; never later than the bucket of its expiry time. */
   bucket: number;
-  /** Up services with an explicit name: the set of entries claiming the same type and name. */
-  claim: Set<Entry> | undefined;
-  claimKey: string;
+  /** Up services with an explicit name: the name claimed (rec.name may change before the claim is dropped). */
+  claimName: string | undefined;
   /** Bytes counted against `maxBytes`: the datagram's size, or what is left once cut. */
   bytes: number;
   /** Size class (log2 of `bytes`) while the entry still has extra keys to cut; -1 otherwise. */
@@ -211,8 +214,11 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
   #sweptFrom = UNSCHEDULED;
   /** Stale and gone entries in the order they went down, which is the order they are forgotten. */
   readonly #down = new Map<string, Entry>();
-  /** `type` NUL `name` → up entries announcing that explicit name. */
-  readonly #claims = new Map<string, Set<Entry>>();
+  /**
+   * type → name → the up entry announcing that explicit name, or the entries when several do (a conflict).
+   * Two levels and a set only for a clash: a key string and a set per named service cost ~200 bytes each.
+   */
+  readonly #claims = new Map<string, Map<string, Entry | Set<Entry>>>();
   readonly #counts: ServiceCounts = { up: 0, stale: 0, gone: 0 };
   readonly #shares = new SourceShares<Entry>();
   /** Size class → entries that still have extra keys; the largest class is cut first. */
@@ -393,7 +399,7 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
     this.#bytes = 0;
     for (const entry of entries) {
       entry.bucket = UNSCHEDULED;
-      entry.claim = undefined;
+      entry.claimName = undefined;
     }
     for (const entry of entries) this.emit('removed', entry.rec);
   }
@@ -424,12 +430,13 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
       timestamp: a.timestamp,
       ageSeconds: isSendingTime(a, undefined, false) ? wallMs / 1000 - (a.timestamp as number) : undefined,
       data: a.data,
+      // Present from the start: a property added later would give every record a second backing store.
+      cut: undefined,
     };
     const entry: Entry = {
       rec,
       bucket: UNSCHEDULED,
-      claim: undefined,
-      claimKey: '',
+      claimName: undefined,
       bytes: 0,
       sizeClass: -1,
       shareOf: undefined,
@@ -467,7 +474,8 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
     // The source's share moves with rec.source in one step: #remove() takes the entry from rec.source's share,
     // so the two must never disagree (a throwing 'down' handler before this point must not split them).
     this.#shares.touch(source, entry);
-    rec.source = source;
+    // Each datagram brings its own copy of the address: keep the one held, a copy per service is enough.
+    if (rec.source !== source) rec.source = source;
     rec.lastSeenWallMs = wallMs;
     rec.lastSeenMonoMs = nowMonoMs;
     rec.ttlMs = ttlMs;
@@ -645,16 +653,37 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
   /** Names equal to the type are the default for senders that give none, and claim nothing. */
   #claim(entry: Entry): void {
     const rec = entry.rec;
-    if (rec.name === rec.type) return;
-    const claimKey = `${rec.type}\0${rec.name}`;
-    entry.claim = addToSet(this.#claims, claimKey, entry);
-    entry.claimKey = claimKey;
+    const name = rec.name;
+    if (name === rec.type) return;
+    let byName = this.#claims.get(rec.type);
+    if (byName === undefined) {
+      byName = new Map();
+      this.#claims.set(rec.type, byName);
+    }
+    const held = byName.get(name);
+    if (held === undefined) byName.set(name, entry);
+    else if (held instanceof Set) held.add(entry);
+    else if (held !== entry) byName.set(name, new Set([held, entry]));
+    entry.claimName = name;
   }
 
   #unclaim(entry: Entry): void {
-    if (entry.claim === undefined) return;
-    removeFromSet(this.#claims, entry.claimKey, entry);
-    entry.claim = undefined;
+    const name = entry.claimName;
+    if (name === undefined) return;
+    entry.claimName = undefined;
+    const type = entry.rec.type;
+    const byName = this.#claims.get(type);
+    const held = byName?.get(name);
+    if (byName === undefined || held === undefined) return;
+    if (held instanceof Set) {
+      held.delete(entry);
+      // Back to a lone claimant: the set goes, so only clashes cost one.
+      if (held.size === 1) byName.set(name, held.values().next().value as Entry);
+      return;
+    }
+    if (held !== entry) return;
+    byName.delete(name);
+    if (byName.size === 0) this.#claims.delete(type);
   }
 
   /**
@@ -662,8 +691,9 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
    * clash begins (this service came up or took the name), not on every announcement while it lasts.
    */
   #checkConflict(entry: Entry, starting: boolean, wallMs: number): void {
-    const claim = entry.claim;
-    if (claim === undefined || claim.size < 2) return;
+    const name = entry.claimName;
+    const claim = name === undefined ? undefined : this.#claims.get(entry.rec.type)?.get(name);
+    if (!(claim instanceof Set)) return;
     this.stats.conflicts++;
     if (!starting) return;
     let existing: Entry | undefined;

@@ -430,6 +430,19 @@ describe('ServiceRegistry conflicts', () => {
     ]);
   });
 
+  it('keeps counting while two of three claimants are up, and stops when one is left', () => {
+    const { reg } = setup();
+    for (const addr of ['a:1', 'b:1', 'c:1']) reg.observe(announce({ name: 'db', addr }), 's');
+    reg.observe(announce({ name: 'db', addr: 'b:1', goodbye: true }), 's');
+    let before = reg.stats.conflicts;
+    reg.observe(announce({ name: 'db', addr: 'c:1' }), 's');
+    expect(reg.stats.conflicts).toBe(before + 1);
+    reg.observe(announce({ name: 'db', addr: 'a:1', goodbye: true }), 's');
+    before = reg.stats.conflicts;
+    reg.observe(announce({ name: 'db', addr: 'c:1' }), 's');
+    expect(reg.stats.conflicts).toBe(before);
+  });
+
   it('reports a service that renames itself onto a taken name', () => {
     const { reg, take } = setup();
     reg.observe(announce({ name: 'one', addr: 'a:1' }), 's');
