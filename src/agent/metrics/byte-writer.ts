@@ -28,7 +28,10 @@ export class ByteWriter {
     this.#off += b.length;
   }
 
-  /** Text known to be ASCII (metric names, numbers, syntax): one byte per character, no encoding pass. */
+  /**
+   * Text known to be ASCII (metric names, numbers, syntax), or bytes kept as a string of one byte per
+   * character (Latin-1): one byte per character, no encoding pass.
+   */
   ascii(s: string): void {
     this.#ensure(s.length);
     this.#off += this.#buf.write(s, this.#off, 'latin1');

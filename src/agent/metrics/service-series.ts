@@ -32,54 +32,68 @@ function header(def: MetricDef): Headers {
   };
 }
 
-/** `name{` of each family, as bytes. */
-const OPEN = (def: MetricDef) => Buffer.from(`${def.name}{`, 'latin1');
+/**
+ * UTF-8 bytes held as a string of one byte per character, which ByteWriter.ascii() copies back verbatim. Kept
+ * per service, a string costs its bytes and a 12-byte header; a Buffer costs a ~100-byte object on the heap
+ * besides its bytes, and the label cache held two of them per service.
+ */
+function utf8Bytes(text: string): string {
+  return Buffer.from(text, 'utf8').toString('latin1');
+}
 
-/** A service's label set, encoded once. Checked against the record's fields, which may change in place. */
+/**
+ * A service's label set, encoded once. Checked against the record's fields, which may change in place. The
+ * listener's labels are not in it: they are the same for every service and go with the family's `name{`.
+ */
 interface CachedLabels {
-  listenerPart: string;
   type: string;
   name: string;
   addr: string;
-  /** `listener="…",…,address="…"` without braces. */
-  labels: Buffer;
+  /** `service_type="…",service_name="…",address="…"` as UTF-8 bytes (see utf8Bytes). */
+  labels: string;
   version: string | undefined;
-  /** `,version="…"` */
-  versionLabel: Buffer;
+  /** `,version="…"` as UTF-8 bytes. */
+  versionLabel: string;
 }
 
 const cache = new WeakMap<ServiceRecord, CachedLabels>();
 
-function labelsOf(rec: ServiceRecord, listenerPart: string): CachedLabels {
+/** The last version label built: services of one version share it (most services of a fleet run one). */
+let lastVersion: string | undefined;
+let lastVersionLabel = utf8Bytes(',version=""');
+
+function versionLabelOf(version: string | undefined): string {
+  if (version !== lastVersion) {
+    lastVersion = version;
+    lastVersionLabel = utf8Bytes(`,version="${escapeLabelValue(version ?? '')}"`);
+  }
+  return lastVersionLabel;
+}
+
+function labelsOf(rec: ServiceRecord): CachedLabels {
   let c = cache.get(rec);
-  if (
-    !c ||
-    c.listenerPart !== listenerPart ||
-    c.type !== rec.type ||
-    c.name !== rec.name ||
-    c.addr !== rec.addr
-  ) {
-    const text = `${listenerPart},service_type="${escapeLabelValue(rec.type)}",service_name="${escapeLabelValue(rec.name)}",address="${escapeLabelValue(rec.addr)}"`;
+  if (!c || c.type !== rec.type || c.name !== rec.name || c.addr !== rec.addr) {
     c = {
-      listenerPart,
       type: rec.type,
       name: rec.name,
       addr: rec.addr,
-      labels: Buffer.from(text, 'utf8'),
+      labels: utf8Bytes(
+        `service_type="${escapeLabelValue(rec.type)}",service_name="${escapeLabelValue(rec.name)}",address="${escapeLabelValue(rec.addr)}"`,
+      ),
       version: rec.version,
-      versionLabel: Buffer.from(`,version="${escapeLabelValue(rec.version ?? '')}"`, 'utf8'),
+      versionLabel: versionLabelOf(rec.version),
     };
     cache.set(rec, c);
   } else if (c.version !== rec.version) {
     c.version = rec.version;
-    c.versionLabel = Buffer.from(`,version="${escapeLabelValue(rec.version ?? '')}"`, 'utf8');
+    c.versionLabel = versionLabelOf(rec.version);
   }
   return c;
 }
 
 interface Family {
+  readonly def: MetricDef;
   readonly head: Headers;
-  readonly open: Buffer;
   /** False for services that have no sample in this family. */
   readonly has?: (rec: ServiceRecord) => boolean;
   /** Writes what follows the label set (`,extra="…"` is allowed) up to and including the value. */
@@ -101,33 +115,33 @@ function number(out: ByteWriter, v: number): void {
 
 const FAMILIES: Family[] = [
   {
+    def: METRICS.serviceUp,
     head: header(METRICS.serviceUp),
-    open: OPEN(METRICS.serviceUp),
     value: (rec, _l, out) => out.bytes(rec.state === 'up' ? CLOSE_ONE : CLOSE_ZERO),
   },
   {
+    def: METRICS.serviceLastSeen,
     head: header(METRICS.serviceLastSeen),
-    open: OPEN(METRICS.serviceLastSeen),
     value: (rec, _l, out) => number(out, rec.lastSeenWallMs / 1000),
   },
   {
+    def: METRICS.serviceInfo,
     head: header(METRICS.serviceInfo),
-    open: OPEN(METRICS.serviceInfo),
     value: (_rec, l, out) => {
-      out.bytes(l.versionLabel);
+      out.ascii(l.versionLabel);
       out.bytes(CLOSE_ONE);
     },
   },
   {
+    def: METRICS.serviceAge,
     head: header(METRICS.serviceAge),
-    open: OPEN(METRICS.serviceAge),
     // No sender timestamp, no age: a made-up 0 would read as a perfectly synchronised clock.
     has: (rec) => rec.ageSeconds !== undefined,
     value: (rec, _l, out) => number(out, rec.ageSeconds ?? Number.NaN),
   },
   {
+    def: METRICS.serviceLost,
     head: header(METRICS.serviceLost),
-    open: OPEN(METRICS.serviceLost),
     value: (rec, _l, out) => number(out, rec.lost),
   },
 ];
@@ -135,6 +149,8 @@ const OMITTED_HEAD = header(METRICS.serviceSeriesDropped);
 
 interface ListenerRows {
   readonly listenerPart: string;
+  /** `name{listener="…",group="…",port="…",` of each family, in FAMILIES' order. */
+  readonly opens: Buffer[];
   readonly records: ServiceRecord[];
   /** The label set of each record, looked up once per scrape (in the first family's pass) for all families. */
   readonly labels: CachedLabels[];
@@ -172,16 +188,25 @@ export async function writeServiceSeries(
   const rows: ListenerRows[] = [];
   for (const entry of state.listeners()) {
     const { records, omitted } = await selectServices(entry, state.maxServiceSeries, slicer);
-    rows.push({ listenerPart: listenerPartOf(entry), records, labels: new Array(records.length), omitted });
+    const listenerPart = listenerPartOf(entry);
+    rows.push({
+      listenerPart,
+      opens: FAMILIES.map((f) => Buffer.from(`${f.def.name}{${listenerPart},`, 'utf8')),
+      records,
+      labels: new Array(records.length),
+      omitted,
+    });
   }
   out.bytes(OMITTED_HEAD[format]);
   for (const r of rows) out.utf8(`${METRICS.serviceSeriesDropped.name}{${r.listenerPart}} ${r.omitted}\n`);
 
-  let first = true;
-  for (const family of FAMILIES) {
+  for (let f = 0; f < FAMILIES.length; f++) {
+    const family = FAMILIES[f] as Family;
+    const first = f === 0;
     out.bytes(family.head[format]);
     for (const r of rows) {
       const { records, labels } = r;
+      const open = r.opens[f] as Buffer;
       for (let i = 0; i < records.length; i++) {
         if (slicer.due()) {
           await flush();
@@ -191,15 +216,14 @@ export async function writeServiceSeries(
         }
         const rec = records[i] as ServiceRecord;
         // A cold scrape builds every label set: spread over the first family's slices, not done up front.
-        if (first) labels[i] = labelsOf(rec, r.listenerPart);
+        if (first) labels[i] = labelsOf(rec);
         const l = labels[i] as CachedLabels;
         if (family.has && !family.has(rec)) continue;
-        out.bytes(family.open);
-        out.bytes(l.labels);
+        out.bytes(open);
+        out.ascii(l.labels);
         family.value(rec, l, out);
       }
     }
-    first = false;
   }
   if (format === 'openmetrics') out.ascii(OPENMETRICS_EOF);
   await flush();
