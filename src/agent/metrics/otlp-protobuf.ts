@@ -103,16 +103,18 @@ function keyValues(out: ByteWriter, field: number, attrs: Attributes): void {
 
 /**
  * A data point's attributes (field 7), encoded once per attribute object and kept on it under a symbol that
- * is not enumerable, so neither the SDK's JSON serializer nor an object spread ever sees it.
+ * is not enumerable, so neither the SDK's JSON serializer nor an object spread ever sees it. The bytes are kept
+ * as a string of one byte per character (Latin-1), which ByteWriter.ascii() copies back verbatim: the producer
+ * keeps two attribute objects per service, and a Buffer each would add a ~100-byte object to the heap.
  */
 const ENCODED = Symbol('otlp-protobuf attributes');
 
-function pointAttributes(attrs: Attributes): Buffer {
-  const kept = (attrs as { [ENCODED]?: Buffer })[ENCODED];
-  if (kept) return kept;
+function pointAttributes(attrs: Attributes): string {
+  const kept = (attrs as { [ENCODED]?: string })[ENCODED];
+  if (kept !== undefined) return kept;
   const out = new ByteWriter(256);
   keyValues(out, 7, attrs);
-  const bytes = Buffer.from(out.result());
+  const bytes = out.result().toString('latin1');
   Object.defineProperty(attrs, ENCODED, { value: bytes, enumerable: false });
   return bytes;
 }
@@ -154,7 +156,7 @@ function numberPoints(out: ByteWriter, metric: MetricData, asInt: boolean): void
     const value = dp.value as number;
     tag(out, 1, LEN);
     out.varint(attrs.length + POINT_FIXED_BYTES);
-    out.bytes(attrs);
+    out.ascii(attrs);
     tag(out, 2, I64);
     out.bytes(start);
     tag(out, 3, I64);
