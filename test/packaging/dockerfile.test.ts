@@ -75,6 +75,7 @@ describe('Dockerfile', () => {
       '/usr/bin/tini',
       '--',
       'node',
+      '--max-semi-space-size=16',
       '/app/dist/src/cli/main.js',
     ]);
     expect(execForm(cmd?.args ?? '')).toEqual(['agent', '--config', '/etc/vault-multicast/agent.yaml']);
