@@ -48,7 +48,10 @@ export async function serveMetrics(
     dest = z;
   }
   try {
-    await handler.write((chunk) => (dest.write(chunk) ? undefined : drained(dest, res)), format);
+    await handler.write(
+      (chunk, written) => (dest.write(chunk, () => written()) ? undefined : drained(dest, res)),
+      format,
+    );
     dest.end();
   } catch (err) {
     // Headers may be out already: a cut-off body is the only honest signal left.

@@ -17,8 +17,11 @@ import { type SliceOptions, TimeSlicer } from './time-slicer.js';
 
 export type ServiceSeriesOptions = SliceOptions;
 
-/** Where a streamed body goes, chunk by chunk; a promise returned means "wait before writing more". */
-export type Sink = (chunk: Buffer) => void | Promise<void>;
+/**
+ * Where a streamed body goes, chunk by chunk; a promise returned means "wait before writing more". A sink that
+ * calls `written` once it no longer needs the chunk (a socket's write callback) lets the writer reuse it.
+ */
+export type Sink = (chunk: Buffer, written: () => void) => void | Promise<void>;
 
 /** Bytes handed to the sink at a time: large enough that a 40 MiB body is ~600 writes, small enough to pipeline. */
 const CHUNK_BYTES = 64 * 1024;
@@ -177,7 +180,8 @@ export async function writeServiceSeries(
   const out = new ByteWriter(CHUNK_BYTES + 4096);
   const flush = async (): Promise<void> => {
     if (out.length === 0) return;
-    const waiting = sink(out.take());
+    const chunk = out.take();
+    const waiting = sink(chunk, () => out.recycle(chunk));
     if (waiting) {
       await waiting;
       slicer.restart();
