@@ -61,6 +61,9 @@ const { stallMs: scrapeStallMs } = await longestStallDuring(async () => {
   }
 });
 
+gc();
+const rssScrapes = process.memoryUsage().rss;
+
 let received = 0;
 const otlpServer = createServer((req, res) => {
   req.on('data', (c: Buffer) => {
@@ -103,6 +106,7 @@ process.stdout.write(
     otlpWallMs: summary(otlpWall).median,
     otlpStallMs,
     otlpBytes: received,
+    rssScrapes,
     rss,
   })}\n`,
 );

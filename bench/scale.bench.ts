@@ -30,6 +30,7 @@ const cols = [
   'OTLP cpu',
   'OTLP wall',
   'stall OTLP',
+  'RSS scrapes',
   'RSS',
 ];
 console.log(cols.map((c, i) => c.padStart(i === 0 ? 9 : 15)).join(''));
@@ -79,6 +80,7 @@ for (const n of sizes) {
       ms(r.otlpCpuMs),
       ms(r.otlpWallMs),
       ms(r.otlpStallMs),
+      mib(r.rssScrapes),
       mib(r.rss),
     ];
     console.log(cells.map((c, i) => c.padStart(i === 0 ? 9 : 15)).join(''));
@@ -88,6 +90,6 @@ for (const n of sizes) {
   }
 }
 console.log(
-  '# scrape: median of 5 cold scrapes (one a second) over HTTP; OTLP: median of 3 exports of every family',
+  '# scrape: median of 5 cold scrapes (one a second) over HTTP; OTLP: median of 3 exports of every family; RSS after the scrapes, then after the exports too',
 );
 if (failed) process.exit(1);
