@@ -1,9 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { METRICS } from '../../src/agent/metrics/names.js';
 import { createMetricsHandler } from '../../src/agent/metrics/prometheus.js';
+import { serveMetrics } from '../../src/agent/metrics/serve.js';
 import { renderServiceSeries } from '../../src/agent/metrics/service-series.js';
 import { REVISION } from '../../src/agent/version.js';
 import { DROP_REASONS } from '../../src/drop-reasons.js';
@@ -306,6 +310,50 @@ describe('createMetricsHandler', () => {
       expect(duplicateSeries(exp)).toEqual([]);
       expect(promtoolCheck(body).status).toBe(0);
       expect(find(exp, METRICS.serviceUp.name).length).toBeGreaterThanOrEqual(4999);
+    }
+  });
+
+  it('serves a body of many reused chunks intact over HTTP, to a slow reader and through gzip', async () => {
+    const state = new FakeState();
+    const lan = state.addListener('lan');
+    for (let i = 0; i < 5000; i++)
+      lan.registry.add({ type: 'T', name: `s${i}`, addr: `10.2.${i >> 8}.${i & 255}:1`, version: `v${i}` });
+    const handler = createMetricsHandler(state, { processMetrics: false });
+    const expected = await handler.render();
+    expect(expected.length).toBeGreaterThan(8 * 64 * 1024);
+    const server = createServer((req, res) => void serveMetrics(req, res, handler));
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const { port } = server.address() as AddressInfo;
+    // A client that stops reading now and then: the socket backs up, and chunks are given back only once written.
+    const get = (headers: Record<string, string>) =>
+      new Promise<string>((done, fail) => {
+        const req = request({ host: '127.0.0.1', port, path: '/metrics', headers }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => {
+            chunks.push(c);
+            if (chunks.length % 4 === 0) {
+              res.pause();
+              setTimeout(() => res.resume(), 5);
+            }
+          });
+          res.on('end', () => {
+            const raw = Buffer.concat(chunks);
+            done((res.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8'));
+          });
+          res.on('error', fail);
+        });
+        req.on('error', fail);
+        req.end();
+      });
+    try {
+      const [plain, zipped, again] = await Promise.all([
+        get({}),
+        get({ 'accept-encoding': 'gzip' }),
+        get({}),
+      ]);
+      for (const body of [plain, zipped, again]) expect(body).toBe(expected);
+    } finally {
+      server.close();
     }
   });
 });
