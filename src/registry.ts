@@ -98,6 +98,8 @@ interface Entry {
   bucket: number;
   /** Up services with an explicit name: the name claimed (rec.name may change before the claim is dropped). */
   claimName: string | undefined;
+  /** While another up service claims the same type and name: every claimant (so a datagram looks up nothing). */
+  clash: Set<Entry> | undefined;
   /** Bytes counted against `maxBytes`: the datagram's size, or what is left once cut. */
   bytes: number;
   /** Size class (log2 of `bytes`) while the entry still has extra keys to cut; -1 otherwise. */
@@ -400,6 +402,7 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
     for (const entry of entries) {
       entry.bucket = UNSCHEDULED;
       entry.claimName = undefined;
+      entry.clash = undefined;
     }
     for (const entry of entries) this.emit('removed', entry.rec);
   }
@@ -437,6 +440,7 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
       rec,
       bucket: UNSCHEDULED,
       claimName: undefined,
+      clash: undefined,
       bytes: 0,
       sizeClass: -1,
       shareOf: undefined,
@@ -662,8 +666,15 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
     }
     const held = byName.get(name);
     if (held === undefined) byName.set(name, entry);
-    else if (held instanceof Set) held.add(entry);
-    else if (held !== entry) byName.set(name, new Set([held, entry]));
+    else if (held instanceof Set) {
+      held.add(entry);
+      entry.clash = held;
+    } else if (held !== entry) {
+      const clash = new Set([held, entry]);
+      byName.set(name, clash);
+      held.clash = clash;
+      entry.clash = clash;
+    }
     entry.claimName = name;
   }
 
@@ -677,8 +688,13 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
     if (byName === undefined || held === undefined) return;
     if (held instanceof Set) {
       held.delete(entry);
+      entry.clash = undefined;
       // Back to a lone claimant: the set goes, so only clashes cost one.
-      if (held.size === 1) byName.set(name, held.values().next().value as Entry);
+      if (held.size === 1) {
+        const alone = held.values().next().value as Entry;
+        alone.clash = undefined;
+        byName.set(name, alone);
+      }
       return;
     }
     if (held !== entry) return;
@@ -691,9 +707,8 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
    * clash begins (this service came up or took the name), not on every announcement while it lasts.
    */
   #checkConflict(entry: Entry, starting: boolean, wallMs: number): void {
-    const name = entry.claimName;
-    const claim = name === undefined ? undefined : this.#claims.get(entry.rec.type)?.get(name);
-    if (!(claim instanceof Set)) return;
+    const claim = entry.clash;
+    if (claim === undefined) return;
     this.stats.conflicts++;
     if (!starting) return;
     let existing: Entry | undefined;
