@@ -10,7 +10,7 @@
  * As root it re-runs itself inside a throwaway network namespace holding only loopback (removed afterwards):
  * every datagram and connection stays on 127.0.0.0/8.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { inOwnNamespace } from './own-namespace.js';
 
 const self = fileURLToPath(import.meta.url);
 const root = resolve(self, '../../..');
@@ -335,28 +336,4 @@ async function main(): Promise<void> {
   }
 }
 
-function inNamespace(ns: string): Promise<number> {
-  execFileSync('ip', ['netns', 'add', ns]);
-  execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, self, ...process.argv.slice(2)], {
-    stdio: 'inherit',
-    env: { ...process.env, VM_TEST_NETNS: ns },
-  });
-  return new Promise((r) => child.once('exit', (code) => r(code ?? 1)));
-}
-
-if (process.env.VM_TEST_NETNS) {
-  await main();
-} else if (process.getuid?.() === 0) {
-  const ns = `vma${process.pid}`;
-  const code = await inNamespace(ns).finally(() => {
-    try {
-      execFileSync('ip', ['netns', 'del', ns]);
-    } catch {
-      // already gone
-    }
-  });
-  process.exit(code);
-} else {
-  process.stderr.write('attack: needs root to create its network namespace; skipped\n');
-}
+await inOwnNamespace('attack', self, main);

@@ -10,12 +10,13 @@
  * As root it re-runs itself inside a throwaway network namespace holding only loopback (removed afterwards),
  * so the agent's sockets never touch a real interface.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { inOwnNamespace } from './own-namespace.js';
 
 const self = fileURLToPath(import.meta.url);
 const root = resolve(self, '../../..');
@@ -30,16 +31,6 @@ const PORT = 19477;
 const CLOCK_TICKS = 100;
 
 /** Re-runs this benchmark inside a new namespace `ns` with only loopback up; the caller removes it. */
-function inNamespace(ns: string): Promise<number> {
-  execFileSync('ip', ['netns', 'add', ns]);
-  execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, self, ...process.argv.slice(2)], {
-    stdio: 'inherit',
-    env: { ...process.env, VM_TEST_NETNS: ns },
-  });
-  return new Promise((r) => child.once('exit', (code) => r(code ?? 1)));
-}
-
 function cpuTicks(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // Fields after the command name (which may hold spaces) start at the last ')'.
@@ -133,18 +124,4 @@ async function measure(): Promise<void> {
   }
 }
 
-if (process.env.VM_TEST_NETNS) {
-  await measure();
-} else if (process.getuid?.() === 0) {
-  const ns = `vmt${process.pid}`;
-  const code = await inNamespace(ns).finally(() => {
-    try {
-      execFileSync('ip', ['netns', 'del', ns]);
-    } catch {
-      // already gone
-    }
-  });
-  process.exit(code);
-} else {
-  process.stderr.write('idle: needs root to create its network namespace; skipped\n');
-}
+await inOwnNamespace('idle', self, measure);
