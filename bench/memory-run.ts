@@ -6,10 +6,10 @@
  * `sources`: how many sender addresses the services come from (default 1; N gives each its own host).
  */
 import { writeHeapSnapshot } from 'node:v8';
-import { AgentMetricProducer } from '../src/agent/metrics/otel-producer.js';
-import { encodeMetricsRequest } from '../src/agent/metrics/otlp-protobuf.js';
-import { createMetricsHandler } from '../src/agent/metrics/prometheus.js';
-import type { SourceInfo } from '../src/types.js';
+import type { SourceInfo } from '../src/discovery/types.js';
+import { AgentMetricProducer } from '../src/metrics/otel-producer.js';
+import { encodeMetricsRequest } from '../src/metrics/otlp-protobuf.js';
+import { createMetricsHandler } from '../src/metrics/prometheus.js';
 import { agentState, populatedListener, serviceAnnouncement } from './scrape-fixture.js';
 
 const n = Number(process.argv[2] ?? 10_000);

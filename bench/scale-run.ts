@@ -6,9 +6,9 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { startOtlpExport } from '../src/agent/metrics/otlp.js';
-import { createMetricsHandler } from '../src/agent/metrics/prometheus.js';
-import { serveMetrics } from '../src/agent/metrics/serve.js';
+import { startOtlpExport } from '../src/metrics/otlp.js';
+import { createMetricsHandler } from '../src/metrics/prometheus.js';
+import { serveMetrics } from '../src/metrics/serve.js';
 import { agentState, PROMETHEUS_ACCEPT, populatedListener } from './scrape-fixture.js';
 import { cpuAndWall, longestStallDuring, summary } from './stats.js';
 

@@ -5,10 +5,10 @@
  */
 import { Gauge, Registry } from 'prom-client';
 import type { ListenerConfig } from '../src/agent/config/types.js';
-import { METRICS, SERVICE_LABELS } from '../src/agent/metrics/names.js';
 import type { AgentState, ListenerEntry } from '../src/agent/state.js';
-import { decodeAnnouncement, encodeAnnouncement } from '../src/codec.js';
-import { VaultMultiListener } from '../src/listener.js';
+import { decodeAnnouncement, encodeAnnouncement } from '../src/discovery/codec.js';
+import { VaultMultiListener } from '../src/discovery/listener.js';
+import { METRICS, SERVICE_LABELS } from '../src/metrics/names.js';
 
 export const GROUP = '239.18.0.1';
 

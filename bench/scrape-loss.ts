@@ -21,11 +21,11 @@ import type { AddressInfo } from 'node:net';
 import { cpus } from 'node:os';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { startOtlpExport } from '../src/agent/metrics/otlp.js';
-import { createMetricsHandler } from '../src/agent/metrics/prometheus.js';
-import { serveMetrics } from '../src/agent/metrics/serve.js';
-import { VaultMultiListener } from '../src/listener.js';
-import { KernelDropCounter } from '../src/net/proc-udp.js';
+import { VaultMultiListener } from '../src/discovery/listener.js';
+import { KernelDropCounter } from '../src/discovery/net/proc-udp.js';
+import { startOtlpExport } from '../src/metrics/otlp.js';
+import { createMetricsHandler } from '../src/metrics/prometheus.js';
+import { serveMetrics } from '../src/metrics/serve.js';
 import { prioritise } from './priority.js';
 import {
   agentState,

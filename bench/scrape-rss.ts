@@ -4,14 +4,14 @@
  * OTLP collections). Nothing else is loaded, so the figure is the agent's share rather than the benchmark's
  * garbage.   node --expose-gc dist/bench/scrape-rss.js 10000 [otlp]
  */
-import { createMetricsHandler } from '../src/agent/metrics/prometheus.js';
+import { createMetricsHandler } from '../src/metrics/prometheus.js';
 import { agentState, populatedListener } from './scrape-fixture.js';
 
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 const n = Number(process.argv[2] ?? 10_000);
 const withOtlp = process.argv[3] === 'otlp';
 const { AgentMetricProducer } = withOtlp
-  ? await import('../src/agent/metrics/otel-producer.js')
+  ? await import('../src/metrics/otel-producer.js')
   : { AgentMetricProducer: undefined };
 gc();
 const before = process.memoryUsage();

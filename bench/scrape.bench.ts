@@ -12,9 +12,9 @@ import type { AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { AgentMetricProducer } from '../src/agent/metrics/otel-producer.js';
-import { startOtlpExport } from '../src/agent/metrics/otlp.js';
-import { createMetricsHandler } from '../src/agent/metrics/prometheus.js';
+import { AgentMetricProducer } from '../src/metrics/otel-producer.js';
+import { startOtlpExport } from '../src/metrics/otlp.js';
+import { createMetricsHandler } from '../src/metrics/prometheus.js';
 import { agentState, minimalSerializer, naivePromClient, populatedListener } from './scrape-fixture.js';
 import { cpuAndWall, longestStallDuring, mib, ms, summary } from './stats.js';
 

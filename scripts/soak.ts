@@ -20,8 +20,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { VaultMultiPublisher } from '../src/publisher.js';
-import { createSigner } from '../src/security/index.js';
+import { VaultMultiPublisher } from '../src/discovery/publisher.js';
+import { createSigner } from '../src/discovery/security/index.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');

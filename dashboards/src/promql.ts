@@ -1,10 +1,11 @@
 /**
- * PromQL building blocks of the dashboards. Metric names come only from METRICS (src/agent/metrics/names.ts), so
+ * PromQL building blocks of the dashboards. Metric names come only from METRICS (src/metrics/names.ts), so
  * renaming a metric changes the generated JSON and fails the committed-JSON check instead of silently emptying
  * a panel in somebody's Grafana.
  */
-import { METRICS, type MetricKey } from '../../src/agent/metrics/names.js';
-import { NOT_ERROR_REASONS } from '../../src/drop-reasons.js';
+
+import { NOT_ERROR_REASONS } from '../../src/discovery/drop-reasons.js';
+import { METRICS, type MetricKey } from '../../src/metrics/names.js';
 
 export type { MetricKey };
 
@@ -60,7 +61,7 @@ export function sumRateOrZero(key: MetricKey, by: string, zeroFrom: MetricKey, z
 }
 
 /**
- * Drop reasons that are not errors, as a regex: the one definition of src/drop-reasons.ts, also used by the
+ * Drop reasons that are not errors, as a regex: the one definition of src/discovery/drop-reasons.ts, also used by the
  * VaultMulticastHighErrorRate alert (test/ops/alert-rules.test.ts checks they agree).
  */
 export const NOT_PROBLEM_REASONS = NOT_ERROR_REASONS.join('|');

@@ -12,17 +12,17 @@
  * single follow-up, so a burst of SIGHUPs costs at most two reloads.
  */
 import { EventEmitter } from 'node:events';
-import { type ListenerSettings, VaultMultiListener } from '../listener.js';
-import { VaultMultiPublisher } from '../publisher.js';
-import { createReceiveGuards, createSigner, ReplayCache } from '../security/index.js';
-import type { AnnouncementSigner, PublisherStats, ServiceRecord } from '../types.js';
+import { type ListenerSettings, VaultMultiListener } from '../discovery/listener.js';
+import { VaultMultiPublisher } from '../discovery/publisher.js';
+import { createReceiveGuards, createSigner, ReplayCache } from '../discovery/security/index.js';
+import type { AnnouncementSigner, PublisherStats, ServiceRecord } from '../discovery/types.js';
+import type { OtlpExport } from '../metrics/otlp.js';
+import { createMetricsHandler, type MetricsHandler } from '../metrics/prometheus.js';
 import type { StatusView } from './api-types.js';
 import { diffConfig } from './config/diff.js';
 import type { AgentConfig, HttpConfig, ListenerConfig, PublisherConfig } from './config/types.js';
 import { type HttpServerHandle, startHttpServer } from './http/server.js';
 import type { Logger } from './logger.js';
-import type { OtlpExport } from './metrics/otlp.js';
-import { createMetricsHandler, type MetricsHandler } from './metrics/prometheus.js';
 import { Runner } from './runtime/runner.js';
 import { type ServiceEventName, wireListener, wirePublisher } from './runtime/wiring.js';
 import type { AgentState, ListenerEntry, PublisherEntry, ReloadState } from './state.js';
@@ -245,7 +245,7 @@ export class Agent implements AgentState {
   private async startOtlp(config: AgentConfig): Promise<OtlpHandle | undefined> {
     if (!config.metrics.otlp) return undefined;
     try {
-      const { startOtlpExport } = await import('./metrics/otlp.js');
+      const { startOtlpExport } = await import('../metrics/otlp.js');
       return startOtlpExport(this, config.metrics.otlp);
     } catch (err) {
       this.log.error({ err: errorText(err) }, 'OTLP export could not start');

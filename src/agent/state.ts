@@ -2,8 +2,8 @@
  * What the agent's exporters, HTTP API and page read: the running listeners and publishers with their
  * configuration. There is no copy of any counter here; every view reads the library objects at request time.
  */
-import type { VaultMultiListener } from '../listener.js';
-import type { VaultMultiPublisher } from '../publisher.js';
+import type { VaultMultiListener } from '../discovery/listener.js';
+import type { VaultMultiPublisher } from '../discovery/publisher.js';
 import type { ListenerConfig, PublisherConfig } from './config/types.js';
 
 export interface ListenerEntry {

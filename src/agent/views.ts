@@ -3,8 +3,8 @@
  * view reads the listener, publisher and registry objects as they are now.
  */
 import { isIP } from 'node:net';
-import { anyContains, type Network, parseAddress, parseNetwork } from '../security/cidr.js';
-import type { ServiceRecord } from '../types.js';
+import { anyContains, type Network, parseAddress, parseNetwork } from '../discovery/security/cidr.js';
+import type { ServiceRecord } from '../discovery/types.js';
 import type {
   ListenerView,
   MembershipView,

@@ -10,7 +10,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from '../agent/config/load.js';
 import type { AgentConfig } from '../agent/config/types.js';
-import { errorCode } from '../errors.js';
+import { errorCode } from '../discovery/errors.js';
 import { asUsage, type UsageError, usageMessage } from './args.js';
 
 const USAGE = `usage: vault-multicast agent --config FILE [--check] [--log-level debug|info|warn|error]

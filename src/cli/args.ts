@@ -1,5 +1,5 @@
 /** Option parsing helpers shared by the CLI's subcommands (which call node:util parseArgs): checked numbers. */
-import { DEFAULT_MULTICAST_GROUP, DEFAULT_PORT } from '../constants.js';
+import { DEFAULT_MULTICAST_GROUP, DEFAULT_PORT } from '../discovery/constants.js';
 
 /** Bad usage: the message is printed with the subcommand's usage, and the exit code is 2. */
 export class UsageError extends Error {

@@ -4,9 +4,9 @@
  * works), arrows move, typing filters, Enter returns the service, Esc returns nothing.
  */
 import { emitKeypressEvents } from 'node:readline';
-import type { VaultMultiListener } from '../listener.js';
-import { snapshot } from '../service-events.js';
-import type { ServiceRecord } from '../types.js';
+import type { VaultMultiListener } from '../discovery/listener.js';
+import { snapshot } from '../discovery/service-events.js';
+import type { ServiceRecord } from '../discovery/types.js';
 import { printable } from './args.js';
 import { cut, headerLine, layout, rowLine, sortRecords } from './browse-table.js';
 

@@ -3,7 +3,7 @@
  * width first, then the least useful are dropped, then the rest shortened to a minimum; nothing wraps.
  * Text from the network goes through printable(), so an announcement cannot write to the terminal.
  */
-import type { ServiceRecord } from '../types.js';
+import type { ServiceRecord } from '../discovery/types.js';
 import { printable } from './args.js';
 
 interface Column {

@@ -5,9 +5,9 @@
  * `--first` prints the first service found and `--pick` lets the user choose one: the widget's Connect.
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_MULTICAST_GROUP, DEFAULT_PORT, SERVICE_TIMEOUT_SECONDS } from '../constants.js';
-import { VaultMultiListener } from '../listener.js';
-import type { ServiceRecord } from '../types.js';
+import { DEFAULT_MULTICAST_GROUP, DEFAULT_PORT, SERVICE_TIMEOUT_SECONDS } from '../discovery/constants.js';
+import { VaultMultiListener } from '../discovery/listener.js';
+import type { ServiceRecord } from '../discovery/types.js';
 import {
   asUsage,
   ENDPOINT_OPTIONS,

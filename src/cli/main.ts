@@ -4,7 +4,7 @@
  * so the two small commands never load its dependencies. Exit codes: 0 success, 1 failure, 2 bad usage.
  */
 import { readFileSync } from 'node:fs';
-import { VaultMulticastError } from '../errors.js';
+import { VaultMulticastError } from '../discovery/errors.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, usageMessage } from './args.js';
 import { BROWSE_USAGE, runBrowse } from './browse.js';
 import { HASH_PASSWORD_USAGE, runHashPassword } from './hash-password.js';

@@ -10,9 +10,9 @@ import {
   DEFAULT_PORT,
   DEFAULT_TIMEOUT,
   DEFAULT_TTL,
-} from '../constants.js';
-import { familyOfGroup, resolveInterfaces } from '../net/interfaces.js';
-import { VaultMultiPublisher } from '../publisher.js';
+} from '../discovery/constants.js';
+import { familyOfGroup, resolveInterfaces } from '../discovery/net/interfaces.js';
+import { VaultMultiPublisher } from '../discovery/publisher.js';
 import {
   asUsage,
   ENDPOINT_OPTIONS,

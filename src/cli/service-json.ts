@@ -3,7 +3,7 @@
  * `--first`, `--pick`, `--terminate --json`): the normalised fields, so that `jq -r .addr` works whatever
  * shape the announcement had, and `data`, the announcement exactly as received.
  */
-import type { ServiceRecord } from '../types.js';
+import type { ServiceRecord } from '../discovery/types.js';
 
 export function serviceJson(rec: ServiceRecord): Record<string, unknown> {
   return {

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../../src/agent/http/security-headers.js';
-import { VaultMultiPublisher } from '../../src/publisher.js';
+import { VaultMultiPublisher } from '../../src/discovery/publisher.js';
 import { freeUdpPort, IN_TEST_NETNS, waitFor } from '../harness/netns.js';
 import { startTestAgent, type TestAgent } from './in-process.js';
 

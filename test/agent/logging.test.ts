@@ -5,7 +5,7 @@
 import dgram from 'node:dgram';
 import { afterAll, describe, expect, test } from 'vitest';
 import { createLogger, RateLimitedLog } from '../../src/agent/logger.js';
-import { encodeAnnouncement } from '../../src/codec.js';
+import { encodeAnnouncement } from '../../src/discovery/codec.js';
 import { freeUdpPort, IN_TEST_NETNS, waitFor } from '../harness/netns.js';
 import { startTestAgent, type TestAgent } from './in-process.js';
 

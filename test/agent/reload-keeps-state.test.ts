@@ -9,10 +9,10 @@
 import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { encodeAnnouncement } from '../../src/codec.js';
-import { VaultMultiListener } from '../../src/listener.js';
-import { createSigner } from '../../src/security/index.js';
-import type { ServiceRecord } from '../../src/types.js';
+import { encodeAnnouncement } from '../../src/discovery/codec.js';
+import { VaultMultiListener } from '../../src/discovery/listener.js';
+import { createSigner } from '../../src/discovery/security/index.js';
+import type { ServiceRecord } from '../../src/discovery/types.js';
 import { freeUdpPort, IN_TEST_NETNS, waitFor } from '../harness/netns.js';
 import { startTestAgent, type TestAgent, udpSocketInodes } from './in-process.js';
 

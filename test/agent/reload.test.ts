@@ -4,7 +4,7 @@
  * everything running and shows in the reload metrics; a burst of reload requests collapses.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { VaultMultiListener } from '../../src/listener.js';
+import { VaultMultiListener } from '../../src/discovery/listener.js';
 import { freeUdpPort, IN_TEST_NETNS, waitFor } from '../harness/netns.js';
 import { startTestAgent, type TestAgent, udpSocketInodes } from './in-process.js';
 

@@ -5,7 +5,7 @@
  * Loopback targets are allowed here (sd.allowedTargets), so only the own-announcement rule can leave it out.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { VaultMultiPublisher } from '../../src/publisher.js';
+import { VaultMultiPublisher } from '../../src/discovery/publisher.js';
 import { freeUdpPort, IN_TEST_NETNS, waitFor } from '../harness/netns.js';
 import { startTestAgent, type TestAgent } from './in-process.js';
 

@@ -3,7 +3,7 @@
  * limit and nextOffset, filters apply before paging, and bad paging parameters get a 400.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VaultMultiPublisher } from '../../src/publisher.js';
+import { VaultMultiPublisher } from '../../src/discovery/publisher.js';
 import { freeUdpPort, IN_TEST_NETNS, waitFor } from '../harness/netns.js';
 import { startTestAgent, type TestAgent } from './in-process.js';
 

@@ -2,7 +2,7 @@
  * Starts the BUILT agent (`node dist/src/cli/main.js agent --config FILE`) as a child process, for end-to-end
  * tests of the agent, its metrics, the page, the dashboards/alerts and the hardening suite. Reuse it:
  *
- *   import { spawnAgent } from '../agent/spawn-agent.js';
+ *   import { spawnAgent } from './spawn-agent.js';
  *   const agent = await spawnAgent({ listeners: [{ group: '224.1.1.7', port, interfaces: ['127.0.0.1'] }] });
  *   const res = await agent.fetch('/metrics');          // { status, headers, body }
  *   await agent.stop();                                  // SIGTERM, resolves with { code, signal }

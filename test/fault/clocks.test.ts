@@ -4,12 +4,12 @@
  * announcements; and an expiry sweep that runs late still expires what timed out meanwhile.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Clock } from '../../src/clock.js';
-import { encodeAnnouncement } from '../../src/codec.js';
-import { VaultMultiListener } from '../../src/listener.js';
-import { VaultMultiPublisher } from '../../src/publisher.js';
-import { createReceiveGuards } from '../../src/security/index.js';
-import type { SourceInfo } from '../../src/types.js';
+import type { Clock } from '../../src/discovery/clock.js';
+import { encodeAnnouncement } from '../../src/discovery/codec.js';
+import { VaultMultiListener } from '../../src/discovery/listener.js';
+import { VaultMultiPublisher } from '../../src/discovery/publisher.js';
+import { createReceiveGuards } from '../../src/discovery/security/index.js';
+import type { SourceInfo } from '../../src/discovery/types.js';
 import { freeUdpPort, IN_TEST_NETNS, waitFor } from '../harness/netns.js';
 
 const LO = '127.0.0.1';

@@ -6,12 +6,12 @@
 import { createSocket } from 'node:dgram';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Clock } from '../../src/clock.js';
-import { decodeAnnouncement, encodeAnnouncement } from '../../src/codec.js';
-import { DROP_REASONS, type DropReason } from '../../src/drop-reasons.js';
-import { VaultMultiListener } from '../../src/listener.js';
-import { createReceiveGuards, signAnnouncement } from '../../src/security/index.js';
-import type { ListenerStats, SourceInfo } from '../../src/types.js';
+import type { Clock } from '../../src/discovery/clock.js';
+import { decodeAnnouncement, encodeAnnouncement } from '../../src/discovery/codec.js';
+import { DROP_REASONS, type DropReason } from '../../src/discovery/drop-reasons.js';
+import { VaultMultiListener } from '../../src/discovery/listener.js';
+import { createReceiveGuards, signAnnouncement } from '../../src/discovery/security/index.js';
+import type { ListenerStats, SourceInfo } from '../../src/discovery/types.js';
 import { freeUdpPort, IN_TEST_NETNS, waitFor } from '../harness/netns.js';
 
 /** The decoder's reasons: those listed before the first admission reason. */

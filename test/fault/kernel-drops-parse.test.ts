@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm, symlink, unlink, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KernelDropCounter } from '../../src/net/proc-udp.js';
+import { KernelDropCounter } from '../../src/discovery/net/proc-udp.js';
 
 const HEADER =
   '   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n';

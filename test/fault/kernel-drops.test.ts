@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KernelDropCounter, procLocalAddress, readUdpSockets } from '../../src/net/proc-udp.js';
+import { KernelDropCounter, procLocalAddress, readUdpSockets } from '../../src/discovery/net/proc-udp.js';
 
 const LINUX = existsSync('/proc/net/udp');
 const open: Socket[] = [];

@@ -8,8 +8,8 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeAnnouncement } from '../../src/codec.js';
-import { serviceKey } from '../../src/registry.js';
+import { encodeAnnouncement } from '../../src/discovery/codec.js';
+import { serviceKey } from '../../src/discovery/registry.js';
 import { startTestAgent, type TestAgent } from '../agent/in-process.js';
 import { freeUdpPort, IN_TEST_NETNS, waitFor } from '../harness/netns.js';
 

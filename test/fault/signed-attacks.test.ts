@@ -6,10 +6,10 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DropReason } from '../../src/drop-reasons.js';
-import { VaultMultiListener } from '../../src/listener.js';
-import { VaultMultiPublisher } from '../../src/publisher.js';
-import { createReceiveGuards, createSigner } from '../../src/security/index.js';
+import type { DropReason } from '../../src/discovery/drop-reasons.js';
+import { VaultMultiListener } from '../../src/discovery/listener.js';
+import { VaultMultiPublisher } from '../../src/discovery/publisher.js';
+import { createReceiveGuards, createSigner } from '../../src/discovery/security/index.js';
 import { freeUdpPort, IN_TEST_NETNS, waitFor } from '../harness/netns.js';
 
 const LO = '127.0.0.1';

@@ -8,10 +8,10 @@ import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { VaultMultiListener } from '../../src/listener.js';
-import { readUdpSockets } from '../../src/net/proc-udp.js';
-import { VaultMultiPublisher } from '../../src/publisher.js';
-import type { SocketProblem } from '../../src/types.js';
+import { VaultMultiListener } from '../../src/discovery/listener.js';
+import { readUdpSockets } from '../../src/discovery/net/proc-udp.js';
+import { VaultMultiPublisher } from '../../src/discovery/publisher.js';
+import type { SocketProblem } from '../../src/discovery/types.js';
 import {
   createLoopbackHost,
   freeUdpPort,
@@ -90,7 +90,7 @@ describe.skipIf(!IN_TEST_NETNS)('memberships beyond the kernel limit', () => {
   });
 
   // Found by this test: the listener used to re-create its socket on every pass that met ENOBUFS again,
-  // dropping the working memberships each time (fixed in src/listener.ts).
+  // dropping the working memberships each time (fixed in src/discovery/listener.ts).
   it('keeps one socket across reconcile passes instead of re-creating it for refused joins', async () => {
     const port = await freeUdpPort();
     await overfullListener(port, []);

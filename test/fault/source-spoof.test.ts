@@ -6,8 +6,8 @@
 import { createSocket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { VaultMultiListener } from '../../src/listener.js';
-import { createReceiveGuards } from '../../src/security/index.js';
+import { VaultMultiListener } from '../../src/discovery/listener.js';
+import { createReceiveGuards } from '../../src/discovery/security/index.js';
 import { freeUdpPort, IN_TEST_NETNS, NETNS_AVAILABLE, waitFor } from '../harness/netns.js';
 import { lanPair } from './lan-pair.js';
 

@@ -9,7 +9,7 @@ import { createSocket } from 'node:dgram';
 import { readFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeAnnouncement } from '../../src/codec.js';
+import { encodeAnnouncement } from '../../src/discovery/codec.js';
 import { type SpawnedAgent, spawnAgent } from '../agent/spawn-agent.js';
 import { freeUdpPort, IN_TEST_NETNS, waitFor } from '../harness/netns.js';
 

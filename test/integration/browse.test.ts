@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { printable } from '../../src/cli/args.js';
 import { renderTable } from '../../src/cli/browse-table.js';
-import type { ServiceRecord } from '../../src/types.js';
+import type { ServiceRecord } from '../../src/discovery/types.js';
 import { freeUdpPort, IN_TEST_NETNS, waitFor } from '../harness/netns.js';
 import { cli, CLI_MAIN as main, run } from './helpers/run-cli.js';
 

@@ -6,10 +6,10 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { VaultMulticastError } from '../../src/errors.js';
-import { VaultMultiListener } from '../../src/listener.js';
-import { VaultMultiPublisher } from '../../src/publisher.js';
-import type { ServiceEvent } from '../../src/service-events.js';
+import { VaultMulticastError } from '../../src/discovery/errors.js';
+import { VaultMultiListener } from '../../src/discovery/listener.js';
+import { VaultMultiPublisher } from '../../src/discovery/publisher.js';
+import type { ServiceEvent } from '../../src/discovery/service-events.js';
 import { REPO_ROOT } from '../agent/spawn-agent.js';
 import { freeUdpPort, IN_TEST_NETNS, waitFor } from '../harness/netns.js';
 

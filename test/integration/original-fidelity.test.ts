@@ -5,9 +5,9 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { VaultMultiListener } from '../../src/listener.js';
-import { VaultMultiPublisher } from '../../src/publisher.js';
-import type { Announcement } from '../../src/types.js';
+import { VaultMultiListener } from '../../src/discovery/listener.js';
+import { VaultMultiPublisher } from '../../src/discovery/publisher.js';
+import type { Announcement } from '../../src/discovery/types.js';
 import { ORIGINAL_SIX } from '../fixtures/datagrams/lenient.js';
 import { freeUdpPort, IN_TEST_NETNS, waitFor } from '../harness/netns.js';
 

@@ -5,11 +5,11 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { VaultMulticastError } from '../../src/errors.js';
-import { VaultMultiListener } from '../../src/listener.js';
-import { resolveInterfaces } from '../../src/net/interfaces.js';
-import { VaultMultiPublisher } from '../../src/publisher.js';
-import type { SocketProblem } from '../../src/types.js';
+import { VaultMulticastError } from '../../src/discovery/errors.js';
+import { VaultMultiListener } from '../../src/discovery/listener.js';
+import { resolveInterfaces } from '../../src/discovery/net/interfaces.js';
+import { VaultMultiPublisher } from '../../src/discovery/publisher.js';
+import type { SocketProblem } from '../../src/discovery/types.js';
 import { freeUdpPort, IN_TEST_NETNS, sh, waitFor } from '../harness/netns.js';
 
 const LO = '127.0.0.1';

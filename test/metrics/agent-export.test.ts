@@ -4,9 +4,9 @@
  * leave both /metrics (over HTTP) and the OTLP exports the agent pushes on its own timer.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { METRICS } from '../../src/agent/metrics/names.js';
-import { otelName } from '../../src/agent/metrics/otel-names.js';
-import { VaultMultiPublisher } from '../../src/publisher.js';
+import { VaultMultiPublisher } from '../../src/discovery/publisher.js';
+import { METRICS } from '../../src/metrics/names.js';
+import { otelName } from '../../src/metrics/otel-names.js';
 import { startTestAgent, type TestAgent } from '../agent/in-process.js';
 import { freeUdpPort, IN_TEST_NETNS, waitFor } from '../harness/netns.js';
 import { find, parseExposition, promtoolCheck } from './exposition.js';

@@ -5,13 +5,13 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ListenerConfig, PublisherConfig } from '../../src/agent/config/types.js';
-import { METRICS } from '../../src/agent/metrics/names.js';
-import { otelName } from '../../src/agent/metrics/otel-names.js';
-import { type OtlpExport, startOtlpExport } from '../../src/agent/metrics/otlp.js';
-import { createMetricsHandler } from '../../src/agent/metrics/prometheus.js';
 import type { AgentState, ListenerEntry, PublisherEntry } from '../../src/agent/state.js';
-import { VaultMultiListener } from '../../src/listener.js';
-import { VaultMultiPublisher } from '../../src/publisher.js';
+import { VaultMultiListener } from '../../src/discovery/listener.js';
+import { VaultMultiPublisher } from '../../src/discovery/publisher.js';
+import { METRICS } from '../../src/metrics/names.js';
+import { otelName } from '../../src/metrics/otel-names.js';
+import { type OtlpExport, startOtlpExport } from '../../src/metrics/otlp.js';
+import { createMetricsHandler } from '../../src/metrics/prometheus.js';
 import { freeUdpPort, IN_TEST_NETNS, waitFor } from '../harness/netns.js';
 import { duplicateSeries, find, parseExposition, promtoolCheck } from './exposition.js';
 import { listenerConfig, publisherConfig } from './fakes.js';

@@ -1,13 +1,13 @@
 /**
- * Hand-built stand-ins for the listener, publisher and agent state, shaped by the contracts in src/types.ts and
+ * Hand-built stand-ins for the listener, publisher and agent state, shaped by the contracts in src/discovery/types.ts and
  * src/agent/state.ts. They let the exporters be tested on exact, hostile and large inputs without sockets; the
  * integration tests run the same exporters on the real listener and publisher.
  */
 
 import type { ListenerConfig, PublisherConfig } from '../../src/agent/config/types.js';
 import type { AgentState, ListenerEntry, PublisherEntry, ReloadState } from '../../src/agent/state.js';
-import { emptyDropCounts } from '../../src/drop-reasons.js';
-import { emptyIgnoredCounts } from '../../src/ignored-fields.js';
+import { emptyDropCounts } from '../../src/discovery/drop-reasons.js';
+import { emptyIgnoredCounts } from '../../src/discovery/ignored-fields.js';
 import type {
   ListenerStats,
   MembershipStatus,
@@ -15,7 +15,7 @@ import type {
   RegistryStats,
   ServiceRecord,
   ServiceState,
-} from '../../src/types.js';
+} from '../../src/discovery/types.js';
 
 export class FakeRegistry {
   readonly records = new Map<string, ServiceRecord>();

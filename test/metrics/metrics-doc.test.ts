@@ -4,7 +4,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { METRICS } from '../../src/agent/metrics/names.js';
+import { METRICS } from '../../src/metrics/names.js';
 import { regenerate } from './metrics-doc.js';
 
 const DOC = new URL('../../docs/metrics.md', import.meta.url);

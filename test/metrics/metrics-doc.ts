@@ -3,11 +3,12 @@
  * the OTel name rule), so the document cannot drift from what /metrics and OTLP send. The prose around them is
  * written by hand; only the blocks between the GENERATED markers are replaced.
  */
-import { METRICS, type MetricDef } from '../../src/agent/metrics/names.js';
-import { otelName, otelUnit } from '../../src/agent/metrics/otel-names.js';
-import { SERVICE_FAMILIES } from '../../src/agent/metrics/samples.js';
-import { DROP_REASONS, type DropReason, NOT_ERROR_REASONS } from '../../src/drop-reasons.js';
-import { IGNORED_FIELDS, type IgnoredField } from '../../src/ignored-fields.js';
+
+import { DROP_REASONS, type DropReason, NOT_ERROR_REASONS } from '../../src/discovery/drop-reasons.js';
+import { IGNORED_FIELDS, type IgnoredField } from '../../src/discovery/ignored-fields.js';
+import { METRICS, type MetricDef } from '../../src/metrics/names.js';
+import { otelName, otelUnit } from '../../src/metrics/otel-names.js';
+import { SERVICE_FAMILIES } from '../../src/metrics/samples.js';
 
 /** What each drop reason means to an operator. Typed by DropReason: a new reason fails to compile here. */
 export const DROP_REASON_MEANING: Record<DropReason, string> = {

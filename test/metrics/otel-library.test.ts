@@ -1,11 +1,11 @@
 import type { Meter } from '@opentelemetry/api';
 import { DataPointType, MeterProvider, MetricReader, type SumMetricData } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
-import { decodeAnnouncement, encodeAnnouncement } from '../../src/codec.js';
-import { DROP_REASONS } from '../../src/drop-reasons.js';
-import { VaultMultiListener } from '../../src/listener.js';
-import { instrumentListener } from '../../src/otel.js';
-import { VaultMultiPublisher } from '../../src/publisher.js';
+import { decodeAnnouncement, encodeAnnouncement } from '../../src/discovery/codec.js';
+import { DROP_REASONS } from '../../src/discovery/drop-reasons.js';
+import { VaultMultiListener } from '../../src/discovery/listener.js';
+import { VaultMultiPublisher } from '../../src/discovery/publisher.js';
+import { instrumentListener } from '../../src/metrics/otel-instruments.js';
 
 /** A pull reader: the test decides when the SDK collects. */
 class PullReader extends MetricReader {

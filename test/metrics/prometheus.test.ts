@@ -5,12 +5,12 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { METRICS } from '../../src/agent/metrics/names.js';
-import { createMetricsHandler } from '../../src/agent/metrics/prometheus.js';
-import { serveMetrics } from '../../src/agent/metrics/serve.js';
-import { renderServiceSeries } from '../../src/agent/metrics/service-series.js';
 import { REVISION } from '../../src/agent/version.js';
-import { DROP_REASONS } from '../../src/drop-reasons.js';
+import { DROP_REASONS } from '../../src/discovery/drop-reasons.js';
+import { METRICS } from '../../src/metrics/names.js';
+import { createMetricsHandler } from '../../src/metrics/prometheus.js';
+import { serveMetrics } from '../../src/metrics/serve.js';
+import { renderServiceSeries } from '../../src/metrics/service-series.js';
 import { duplicateSeries, find, parseExposition, promtoolCheck } from './exposition.js';
 import { FakeState } from './fakes.js';
 

@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { METRICS } from '../../src/agent/metrics/names.js';
-import { NOT_ERROR_REASONS } from '../../src/drop-reasons.js';
+import { NOT_ERROR_REASONS } from '../../src/discovery/drop-reasons.js';
+import { METRICS } from '../../src/metrics/names.js';
 import { checkExpressions, promtool } from './promtool.js';
 
 const RULES_DIR = join(import.meta.dirname, '../../config/prometheus');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DASHBOARDS, render, writeDashboards } from '../../dashboards/src/build.js';
 import { DATASOURCE } from '../../dashboards/src/panels.js';
-import { METRICS } from '../../src/agent/metrics/names.js';
+import { METRICS } from '../../src/metrics/names.js';
 import {
   allPanels,
   type DashboardJson,

@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { VaultMultiPublisher } from '../../src/publisher.js';
+import { VaultMultiPublisher } from '../../src/discovery/publisher.js';
 import { REPO_ROOT, type SpawnedAgent, spawnAgent } from '../agent/spawn-agent.js';
 import { freeTcpPort, freeUdpPort, IN_TEST_NETNS, waitFor } from '../harness/netns.js';
 import { PROMETHEUS, type PrometheusServer, startPrometheus } from './prometheus-server.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseAddress } from '../../src/security/cidr.js';
+import { parseAddress } from '../../src/discovery/security/cidr.js';
 import {
   createReceiveGuards,
   DuplicateGuard,
@@ -7,8 +7,8 @@ import {
   PerSourceRateLimitGuard,
   parseNetwork,
   SourceFilterGuard,
-} from '../../src/security/index.js';
-import type { SourceInfo } from '../../src/types.js';
+} from '../../src/discovery/security/index.js';
+import type { SourceInfo } from '../../src/discovery/types.js';
 
 const from = (address: string): SourceInfo => ({
   address,

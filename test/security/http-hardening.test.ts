@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/agent/config/load.js';
 import { trimTrailingNewline } from '../../src/agent/config/secrets.js';
-import { VaultMultiPublisher } from '../../src/publisher.js';
+import { VaultMultiPublisher } from '../../src/discovery/publisher.js';
 import { startTestAgent, type TestAgent } from '../agent/in-process.js';
 import { freeUdpPort, IN_TEST_NETNS, waitFor } from '../harness/netns.js';
 

@@ -8,8 +8,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SignatureGuard, signAnnouncement } from '../../src/security/index.js';
-import type { SourceInfo } from '../../src/types.js';
+import { SignatureGuard, signAnnouncement } from '../../src/discovery/security/index.js';
+import type { SourceInfo } from '../../src/discovery/types.js';
 
 const DOC = readFileSync(new URL('../../docs/protocol.md', import.meta.url), 'utf8');
 const section = DOC.slice(DOC.indexOf('## Signed announcements'));

@@ -7,8 +7,8 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeAnnouncement } from '../../src/codec.js';
-import { createSigner } from '../../src/security/index.js';
+import { encodeAnnouncement } from '../../src/discovery/codec.js';
+import { createSigner } from '../../src/discovery/security/index.js';
 import { startTestAgent, type TestAgent } from '../agent/in-process.js';
 import { freeUdpPort, IN_TEST_NETNS, waitFor } from '../harness/netns.js';
 

@@ -7,8 +7,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { VaultMultiPublisher } from '../../src/publisher.js';
-import { createSigner } from '../../src/security/index.js';
+import { VaultMultiPublisher } from '../../src/discovery/publisher.js';
+import { createSigner } from '../../src/discovery/security/index.js';
 import { type SpawnedAgent, spawnAgent } from '../agent/spawn-agent.js';
 import { freeUdpPort, IN_TEST_NETNS, waitFor } from '../harness/netns.js';
 

@@ -1,13 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../../src/clock.js';
+import type { Clock } from '../../src/discovery/clock.js';
 import {
   createReceiveGuards,
   createSigner,
   SignatureGuard,
   signAnnouncement,
-} from '../../src/security/index.js';
-import type { SourceInfo } from '../../src/types.js';
+} from '../../src/discovery/security/index.js';
+import type { SourceInfo } from '../../src/discovery/types.js';
 
 const KEY_A = Buffer.alloc(32, 0xa1);
 const KEY_B = Buffer.alloc(48, 0xb2);

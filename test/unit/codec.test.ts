@@ -8,10 +8,10 @@ import {
   encodeAnnouncement,
   MAX_ANNOUNCE_TTL_SECONDS,
   MAX_JSON_DEPTH,
-} from '../../src/codec.js';
-import { DEFAULT_MESSAGE } from '../../src/constants.js';
-import { DROP_REASONS } from '../../src/drop-reasons.js';
-import type { Announcement } from '../../src/types.js';
+} from '../../src/discovery/codec.js';
+import { DEFAULT_MESSAGE } from '../../src/discovery/constants.js';
+import { DROP_REASONS } from '../../src/discovery/drop-reasons.js';
+import type { Announcement } from '../../src/discovery/types.js';
 import { LENIENT, ORIGINAL_SIX } from '../fixtures/datagrams/lenient.js';
 import { FIXTURE_MAX_BYTES, REJECTIONS } from '../fixtures/datagrams/rejections.js';
 

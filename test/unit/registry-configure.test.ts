@@ -3,11 +3,11 @@
  * sequence tracking and its lifetime stats.
  */
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../../src/clock.js';
-import { decodeAnnouncement, encodeAnnouncement } from '../../src/codec.js';
-import { DEFAULT_MAX_REGISTRY_BYTES } from '../../src/constants.js';
-import { ServiceRegistry } from '../../src/registry.js';
-import type { Announcement } from '../../src/types.js';
+import type { Clock } from '../../src/discovery/clock.js';
+import { decodeAnnouncement, encodeAnnouncement } from '../../src/discovery/codec.js';
+import { DEFAULT_MAX_REGISTRY_BYTES } from '../../src/discovery/constants.js';
+import { ServiceRegistry } from '../../src/discovery/registry.js';
+import type { Announcement } from '../../src/discovery/types.js';
 
 const clock = { mono: 1_000_000, wall: Date.UTC(2026, 0, 1) };
 const fake: Clock = { monotonicMs: () => clock.mono, wallMs: () => clock.wall };

@@ -1,9 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../../src/clock.js';
-import { decodeAnnouncement, encodeAnnouncement } from '../../src/codec.js';
-import { MAX_SEQ_GAP, ServiceRegistry, type ServiceRegistryOptions, serviceKey } from '../../src/registry.js';
-import type { Announcement, DownReason, ServiceConflict, ServiceRecord } from '../../src/types.js';
+import type { Clock } from '../../src/discovery/clock.js';
+import { decodeAnnouncement, encodeAnnouncement } from '../../src/discovery/codec.js';
+import {
+  MAX_SEQ_GAP,
+  ServiceRegistry,
+  type ServiceRegistryOptions,
+  serviceKey,
+} from '../../src/discovery/registry.js';
+import type { Announcement, DownReason, ServiceConflict, ServiceRecord } from '../../src/discovery/types.js';
 
 const DAY = 86_400_000;
 

@@ -3,7 +3,7 @@
  * Written against node:net so that what passes here is what the sockets will accept.
  */
 import { isIPv4, isIPv6 } from 'node:net';
-import { type Network, parseAddress, parseNetwork } from '../../security/cidr.js';
+import { type Network, parseAddress, parseNetwork } from '../../discovery/security/cidr.js';
 
 /** Why `group` is not a usable multicast group, or undefined when it is. */
 export function multicastGroupProblem(group: string): string | undefined {

@@ -3,8 +3,8 @@
  * signer, so that the configuration check and the publisher's EMSGSIZE check cannot disagree: a config that
  * loads never fails to start on message size.
  */
-import { encodeAnnouncement } from '../../codec.js';
-import { createSigner } from '../../security/index.js';
+import { encodeAnnouncement } from '../../discovery/codec.js';
+import { createSigner } from '../../discovery/security/index.js';
 
 export function announcementWireBytes(
   p: {

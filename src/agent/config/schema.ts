@@ -19,8 +19,8 @@ import {
   DEFAULT_RETENTION_SECONDS,
   DEFAULT_TTL,
   SERVICE_TIMEOUT_SECONDS,
-} from '../../constants.js';
-import { MAX_KEY_ID_LENGTH } from '../../security/signing.js';
+} from '../../discovery/constants.js';
+import { MAX_KEY_ID_LENGTH } from '../../discovery/security/signing.js';
 import { parseScryptHash } from '../password-hash.js';
 import {
   isLinkScopedV6Group,

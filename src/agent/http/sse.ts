@@ -15,7 +15,7 @@
  * With no client connected, no event is built at all.
  */
 import type { Request, Response } from 'express';
-import type { ServiceRecord } from '../../types.js';
+import type { ServiceRecord } from '../../discovery/types.js';
 import type { Agent } from '../agent.js';
 import type { EventStreamMap } from '../api-types.js';
 import type { ServiceEventName } from '../runtime/wiring.js';

@@ -4,9 +4,9 @@
  * service churn (a flood of new names) at most a few lines per interval.
  */
 import type { EventEmitter } from 'node:events';
-import type { VaultMultiListener } from '../../listener.js';
-import type { VaultMultiPublisher } from '../../publisher.js';
-import type { ServiceConflict, ServiceRecord, SocketProblem } from '../../types.js';
+import type { VaultMultiListener } from '../../discovery/listener.js';
+import type { VaultMultiPublisher } from '../../discovery/publisher.js';
+import type { ServiceConflict, ServiceRecord, SocketProblem } from '../../discovery/types.js';
 import { type Logger, RateLimitedLog } from '../logger.js';
 
 export type ServiceEventName = 'up' | 'update' | 'down' | 'removed';

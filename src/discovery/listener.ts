@@ -19,6 +19,7 @@ import { errorCode, errorMessage } from './errors.js';
 import { emptyIgnoredCounts, IGNORED_FIELDS, type IgnoredField } from './ignored-fields.js';
 import { Backoff } from './net/backoff.js';
 import './net/dispose.js';
+import { instrumentListener } from '../metrics/otel-instruments.js';
 import { checkEndpoint, type Endpoint } from './net/endpoint.js';
 import {
   type InterfaceSpec,
@@ -32,7 +33,6 @@ import { MembershipSet } from './net/membership.js';
 import { PayloadCache } from './net/payload-cache.js';
 import { type ReceiveBufferReport, sizeReceiveBuffer } from './net/receive-buffer.js';
 import { closeSocket, describeSocketError, openSocket } from './net/socket.js';
-import { instrumentListener } from './otel.js';
 import { ServiceRegistry } from './registry.js';
 import {
   type FindOptions,

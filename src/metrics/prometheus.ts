@@ -10,7 +10,7 @@
  * break the next text scrape).
  */
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import type { AgentState } from '../state.js';
+import type { AgentState } from '../agent/state.js';
 import {
   CONTENT_TYPES,
   type ExpositionFormat,

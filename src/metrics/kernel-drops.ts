@@ -4,9 +4,10 @@
  * takes the value read for this collection. One KernelDropCounter per listener object, shared by /metrics and
  * OTLP: it carries the totals of sockets that have closed, which must be counted once.
  */
-import type { VaultMultiListener } from '../../listener.js';
-import { KernelDropCounter } from '../../net/proc-udp.js';
-import type { AgentState } from '../state.js';
+
+import type { AgentState } from '../agent/state.js';
+import type { VaultMultiListener } from '../discovery/listener.js';
+import { KernelDropCounter } from '../discovery/net/proc-udp.js';
 
 interface Tracked {
   readonly counter: KernelDropCounter;

@@ -108,7 +108,7 @@ export interface ServiceRecord {
   timestamp?: number | undefined;
   /**
    * Receive time minus the sender's timestamp, seconds, of the last announcement: only while the timestamp
-   * behaves like a sending time (src/sending-time.ts), undefined otherwise.
+   * behaves like a sending time (src/discovery/sending-time.ts), undefined otherwise.
    */
   ageSeconds: number | undefined;
   /** The last announcement's JSON object. */

@@ -2,8 +2,8 @@
  * OTLP/HTTP export of the agent's metrics (otlp-pipeline.ts). The OpenTelemetry SDK and exporter are loaded
  * on first use, so an agent without `metrics.otlp` (the default) does not carry them in memory.
  */
-import type { OtlpConfig } from '../config/types.js';
-import type { AgentState } from '../state.js';
+import type { OtlpConfig } from '../agent/config/types.js';
+import type { AgentState } from '../agent/state.js';
 import type { OtlpPipeline } from './otlp-pipeline.js';
 
 export interface OtlpExport {

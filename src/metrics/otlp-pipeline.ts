@@ -16,8 +16,8 @@ import {
 import { MetricsExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import type { OtlpConfig } from '../config/types.js';
-import type { AgentState } from '../state.js';
+import type { OtlpConfig } from '../agent/config/types.js';
+import type { AgentState } from '../agent/state.js';
 import { AgentMetricProducer, SCOPE_NAME } from './otel-producer.js';
 import { FastProtobufMetricsSerializer } from './otlp-protobuf.js';
 

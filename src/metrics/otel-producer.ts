@@ -17,8 +17,8 @@ import {
   type MetricData,
   type MetricProducer,
 } from '@opentelemetry/sdk-metrics';
-import type { ServiceRecord } from '../../types.js';
-import type { AgentState } from '../state.js';
+import type { AgentState } from '../agent/state.js';
+import type { ServiceRecord } from '../discovery/types.js';
 import { wellFormed } from './escape.js';
 import { refreshKernelDrops } from './kernel-drops.js';
 import { METRICS, type MetricDef } from './names.js';

@@ -4,8 +4,9 @@
  * forgets them, so a "service down" alert keeps firing through the retention window. Past the cap, services
  * that are up take precedence over stale ones, and the rest are counted, never silently lost.
  */
-import type { ServiceRecord } from '../../types.js';
-import type { ListenerEntry } from '../state.js';
+
+import type { ListenerEntry } from '../agent/state.js';
+import type { ServiceRecord } from '../discovery/types.js';
 import type { TimeSlicer } from './time-slicer.js';
 
 export interface ServiceSelection {

@@ -7,15 +7,15 @@
  * Attributes are `group` and `port`, fixed for a listener's or publisher's life. Per-service instruments are
  * deliberately absent: the SDK keeps exporting every attribute set an observable callback ever reported
  * (opentelemetry-js#4096), so per-service series would outlive their services. The agent exports those from a
- * MetricProducer instead (src/agent/metrics/otel-producer.ts).
+ * MetricProducer instead (src/metrics/otel-producer.ts).
  */
 import type { Attributes, BatchObservableResult, Meter, Observable } from '@opentelemetry/api';
-import { METRICS, type MetricDef } from './agent/metrics/names.js';
-import { otelName, otelUnit } from './agent/metrics/otel-names.js';
-import { DROP_REASONS } from './drop-reasons.js';
-import { IGNORED_FIELDS } from './ignored-fields.js';
-import type { VaultMultiListener } from './listener.js';
-import type { VaultMultiPublisher } from './publisher.js';
+import { DROP_REASONS } from '../discovery/drop-reasons.js';
+import { IGNORED_FIELDS } from '../discovery/ignored-fields.js';
+import type { VaultMultiListener } from '../discovery/listener.js';
+import type { VaultMultiPublisher } from '../discovery/publisher.js';
+import { METRICS, type MetricDef } from './names.js';
+import { otelName, otelUnit } from './otel-names.js';
 
 /** Stops the instruments' callbacks (the SDK may still export their last values; see above). */
 export type Uninstrument = () => void;

@@ -4,7 +4,7 @@
  * The strings are label values of `vault_multicast_dropped_packets_total{reason}`: never rename one.
  */
 export const DROP_REASONS = [
-  // decoding (src/codec.ts)
+  // decoding (src/discovery/codec.ts)
   'empty',
   'oversize',
   'not_utf8',
@@ -14,7 +14,7 @@ export const DROP_REASONS = [
   'missing_type',
   'missing_addr',
   'bad_value',
-  // admission (src/security/*), checked before decoding
+  // admission (src/discovery/security/*), checked before decoding
   'source_denied',
   'rate_limited_source',
   'rate_limited_global',

@@ -16,6 +16,7 @@ import {
 import { errorCode, errorMessage, VaultMulticastError } from './errors.js';
 import { Backoff } from './net/backoff.js';
 import './net/dispose.js';
+import { instrumentPublisher } from '../metrics/otel-instruments.js';
 import { checkEndpoint } from './net/endpoint.js';
 import {
   type InterfaceSpec,
@@ -27,7 +28,6 @@ import {
 } from './net/interfaces.js';
 import { jitteredDelay } from './net/jitter.js';
 import { closeSocket, describeSocketError, openSocket } from './net/socket.js';
-import { instrumentPublisher } from './otel.js';
 import type {
   AnnouncementSigner,
   MembershipStatus,

@@ -6,8 +6,9 @@
  * on in chunks as it goes, so a scrape neither holds the receive socket off nor builds a 40 MiB body at
  * 100,000 services.
  */
-import type { ServiceRecord } from '../../types.js';
-import type { AgentState, ListenerEntry } from '../state.js';
+
+import type { AgentState, ListenerEntry } from '../agent/state.js';
+import type { ServiceRecord } from '../discovery/types.js';
 import { ByteWriter } from './byte-writer.js';
 import { escapeLabelValue, formatValue } from './escape.js';
 import { type ExpositionFormat, familyHeader, OPENMETRICS_EOF } from './exposition.js';
