@@ -18,6 +18,7 @@ import { createReceiveGuards, createSigner, ReplayCache } from '../discovery/sec
 import type { AnnouncementSigner, PublisherStats, ServiceRecord } from '../discovery/types.js';
 import type { OtlpExport } from '../metrics/otlp.js';
 import { createMetricsHandler, type MetricsHandler } from '../metrics/prometheus.js';
+import { VERSION } from '../metrics/version.js';
 import type { StatusView } from './api-types.js';
 import { diffConfig } from './config/diff.js';
 import type { AgentConfig, HttpConfig, ListenerConfig, PublisherConfig } from './config/types.js';
@@ -26,7 +27,6 @@ import type { Logger } from './logger.js';
 import { Runner } from './runtime/runner.js';
 import { type ServiceEventName, wireListener, wirePublisher } from './runtime/wiring.js';
 import type { AgentState, ListenerEntry, PublisherEntry, ReloadState } from './state.js';
-import { VERSION } from './version.js';
 
 export type AgentPhase = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
 

@@ -9,8 +9,8 @@
  */
 import { writeSync } from 'node:fs';
 import pino, { type Level, type Logger } from 'pino';
+import { visibleText } from '../metrics/visible.js';
 import { defaultLogFormat, formatLine, type LogFormat } from './log-format.js';
-import { visibleText } from './visible.js';
 
 export type { Logger };
 

@@ -17,9 +17,9 @@ import {
 import { type DropReason, ERROR_REASONS, emptyDropCounts } from './drop-reasons.js';
 import { errorCode, errorMessage } from './errors.js';
 import { emptyIgnoredCounts, IGNORED_FIELDS, type IgnoredField } from './ignored-fields.js';
+import { meterInstruments } from './instruments.js';
 import { Backoff } from './net/backoff.js';
 import './net/dispose.js';
-import { instrumentListener } from '../metrics/otel-instruments.js';
 import { checkEndpoint, type Endpoint } from './net/endpoint.js';
 import {
   type InterfaceSpec,
@@ -300,7 +300,7 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
     this.registry.on('conflict', (c) => this.safeEmit('conflict', c));
     this.startedMonoMs = this.clock.monotonicMs();
     this.baseline = this.currentTotals();
-    if (options.meter) instrumentListener(options.meter, this);
+    if (options.meter) meterInstruments().listener(options.meter, this);
   }
 
   /**

@@ -14,9 +14,9 @@ import {
   DEFAULT_TTL,
 } from './constants.js';
 import { errorCode, errorMessage, VaultMulticastError } from './errors.js';
+import { meterInstruments } from './instruments.js';
 import { Backoff } from './net/backoff.js';
 import './net/dispose.js';
-import { instrumentPublisher } from '../metrics/otel-instruments.js';
 import { checkEndpoint } from './net/endpoint.js';
 import {
   type InterfaceSpec,
@@ -183,7 +183,7 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
     this.stats = { packetsSent: 0, bytesSent: 0, sendErrors: {}, lastSentWallMs: 0 };
     this.updateMessage(options.message ?? DEFAULT_MESSAGE);
     this.startedMonoMs = this.clock.monotonicMs();
-    if (options.meter) instrumentPublisher(options.meter, this);
+    if (options.meter) meterInstruments().publisher(options.meter, this);
   }
 
   get message(): PublisherMessage {

@@ -6,7 +6,7 @@
  * bidi overrides are legal there but would run as escape sequences in a terminal showing `curl …/metrics`
  * (and make grep call the body binary), so they are replaced visibly (see visibleText).
  */
-import { CONTROLS, visibleChar } from '../agent/visible.js';
+import { CONTROLS, visibleChar } from './visible.js';
 
 const NEEDS_ESCAPE = new RegExp(`[\\\\"\\n${CONTROLS}]`);
 const ESCAPABLE = new RegExp(`[\\\\"\\n${CONTROLS}]`, 'g');

@@ -5,9 +5,9 @@
  * OTLP: it carries the totals of sockets that have closed, which must be counted once.
  */
 
-import type { AgentState } from '../agent/state.js';
 import type { VaultMultiListener } from '../discovery/listener.js';
 import { KernelDropCounter } from '../discovery/net/proc-udp.js';
+import type { AgentState } from './state.js';
 
 interface Tracked {
   readonly counter: KernelDropCounter;

@@ -12,6 +12,7 @@
 import type { Attributes, BatchObservableResult, Meter, Observable } from '@opentelemetry/api';
 import { DROP_REASONS } from '../discovery/drop-reasons.js';
 import { IGNORED_FIELDS } from '../discovery/ignored-fields.js';
+import { provideInstruments } from '../discovery/instruments.js';
 import type { VaultMultiListener } from '../discovery/listener.js';
 import type { VaultMultiPublisher } from '../discovery/publisher.js';
 import { METRICS, type MetricDef } from './names.js';
@@ -126,3 +127,6 @@ export function instrumentPublisher(meter: Meter, publisher: VaultMultiPublisher
     if (lastSent) result.observe(lastSent, stats.lastSentWallMs / 1000, base);
   });
 }
+
+// The library's `meter` option (src/discovery/instruments.ts) uses these; loading this module provides them.
+provideInstruments({ listener: instrumentListener, publisher: instrumentPublisher });

@@ -17,7 +17,6 @@ import {
   type MetricData,
   type MetricProducer,
 } from '@opentelemetry/sdk-metrics';
-import type { AgentState } from '../agent/state.js';
 import type { ServiceRecord } from '../discovery/types.js';
 import { wellFormed } from './escape.js';
 import { refreshKernelDrops } from './kernel-drops.js';
@@ -31,6 +30,7 @@ import {
   type SampledFamilyKey,
 } from './samples.js';
 import { selectServices } from './service-select.js';
+import type { AgentState } from './state.js';
 import { type SliceOptions, TimeSlicer } from './time-slicer.js';
 
 export const SCOPE_NAME = 'vault-multicast-agent';

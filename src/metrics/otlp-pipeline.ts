@@ -16,10 +16,10 @@ import {
 import { MetricsExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import type { OtlpConfig } from '../agent/config/types.js';
-import type { AgentState } from '../agent/state.js';
 import { AgentMetricProducer, SCOPE_NAME } from './otel-producer.js';
+import type { OtlpConfig } from './otlp-config.js';
 import { FastProtobufMetricsSerializer } from './otlp-protobuf.js';
+import type { AgentState } from './state.js';
 
 /** The SDK's default per-instrument cardinality limit, past which series fold into an overflow series. */
 const SDK_DEFAULT_CARDINALITY = 2000;

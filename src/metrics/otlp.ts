@@ -2,9 +2,10 @@
  * OTLP/HTTP export of the agent's metrics (otlp-pipeline.ts). The OpenTelemetry SDK and exporter are loaded
  * on first use, so an agent without `metrics.otlp` (the default) does not carry them in memory.
  */
-import type { OtlpConfig } from '../agent/config/types.js';
-import type { AgentState } from '../agent/state.js';
+
+import type { OtlpConfig } from './otlp-config.js';
 import type { OtlpPipeline } from './otlp-pipeline.js';
+import type { AgentState } from './state.js';
 
 export interface OtlpExport {
   /** Exports once more, then stops the reader. */

@@ -10,7 +10,6 @@
  * break the next text scrape).
  */
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import type { AgentState } from '../agent/state.js';
 import {
   CONTENT_TYPES,
   type ExpositionFormat,
@@ -22,6 +21,7 @@ import { refreshKernelDrops } from './kernel-drops.js';
 import { METRICS } from './names.js';
 import { SAMPLE_READERS, type SampledFamilyKey } from './samples.js';
 import { collectBody, type ServiceSeriesOptions, type Sink, writeServiceSeries } from './service-series.js';
+import type { AgentState } from './state.js';
 
 export type { Sink } from './service-series.js';
 

@@ -5,14 +5,14 @@
  * its series vanish from both exports instead of lingering with their last values.
  */
 import process from 'node:process';
-import type { AgentState, ListenerEntry, PublisherEntry } from '../agent/state.js';
-import { REVISION } from '../agent/version.js';
-import { sdTargets } from '../agent/views.js';
 import { DROP_REASONS } from '../discovery/drop-reasons.js';
 import { IGNORED_FIELDS } from '../discovery/ignored-fields.js';
 import { wellFormed } from './escape.js';
 import { kernelDropsOf } from './kernel-drops.js';
 import type { MetricKey } from './names.js';
+import { sdTargets } from './sd-targets.js';
+import type { AgentState, ListenerEntry, PublisherEntry } from './state.js';
+import { REVISION } from './version.js';
 
 export type Labels = Record<string, string>;
 

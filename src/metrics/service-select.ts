@@ -5,8 +5,8 @@
  * that are up take precedence over stale ones, and the rest are counted, never silently lost.
  */
 
-import type { ListenerEntry } from '../agent/state.js';
 import type { ServiceRecord } from '../discovery/types.js';
+import type { ListenerEntry } from './state.js';
 import type { TimeSlicer } from './time-slicer.js';
 
 export interface ServiceSelection {

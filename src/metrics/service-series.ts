@@ -7,13 +7,13 @@
  * 100,000 services.
  */
 
-import type { AgentState, ListenerEntry } from '../agent/state.js';
 import type { ServiceRecord } from '../discovery/types.js';
 import { ByteWriter } from './byte-writer.js';
 import { escapeLabelValue, formatValue } from './escape.js';
 import { type ExpositionFormat, familyHeader, OPENMETRICS_EOF } from './exposition.js';
 import { METRICS, type MetricDef } from './names.js';
 import { selectServices } from './service-select.js';
+import type { AgentState, ListenerEntry } from './state.js';
 import { type SliceOptions, TimeSlicer } from './time-slicer.js';
 
 export type ServiceSeriesOptions = SliceOptions;

@@ -31,7 +31,7 @@ function logged(format: 'json' | 'logfmt' | 'pretty'): string {
 }
 
 describe('log formats', () => {
-  // The logger shows control characters visibly (src/agent/visible.ts), and the formatter escapes any left.
+  // The logger shows control characters visibly (src/metrics/visible.ts), and the formatter escapes any left.
   const HOSTILE_NAME =
     'name="evil(\\\\u001b|\u241b)\\[2J(\\\\n|\u240a)name(\\\\u0085|<U\\+0085>)(\\\\u202e|<U\\+202E>)"';
 

@@ -6,7 +6,7 @@ import { describe, expect, test } from 'vitest';
 import { checkAuthorization } from '../../src/agent/http/auth.js';
 import { ClientRateLimiter } from '../../src/agent/http/rate-limit.js';
 import { parseListen } from '../../src/agent/http/server.js';
-import { scrapeTarget } from '../../src/agent/views.js';
+import { scrapeTarget } from '../../src/metrics/sd-targets.js';
 
 describe('ClientRateLimiter', () => {
   test('a burst of perMinute, then one more every 60/perMinute seconds, per client', () => {

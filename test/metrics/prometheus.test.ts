@@ -5,12 +5,12 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { REVISION } from '../../src/agent/version.js';
 import { DROP_REASONS } from '../../src/discovery/drop-reasons.js';
 import { METRICS } from '../../src/metrics/names.js';
 import { createMetricsHandler } from '../../src/metrics/prometheus.js';
 import { serveMetrics } from '../../src/metrics/serve.js';
 import { renderServiceSeries } from '../../src/metrics/service-series.js';
+import { REVISION } from '../../src/metrics/version.js';
 import { duplicateSeries, find, parseExposition, promtoolCheck } from './exposition.js';
 import { FakeState } from './fakes.js';
 
@@ -359,7 +359,7 @@ describe('createMetricsHandler', () => {
 });
 
 describe('build_info revision', () => {
-  const version = resolve(import.meta.dirname, '../../dist/src/agent/version.js');
+  const version = resolve(import.meta.dirname, '../../dist/src/metrics/version.js');
   const revisionOf = (env: NodeJS.ProcessEnv) =>
     execFileSync(
       process.execPath,

@@ -55,16 +55,9 @@ export interface MetricsConfig {
   otlp: OtlpConfig | undefined;
 }
 
-export interface OtlpConfig {
-  /** OTLP/HTTP metrics endpoint, e.g. http://127.0.0.1:4318/v1/metrics. */
-  endpoint: string;
-  intervalMs: number;
-  headers: Record<string, string>;
-  /** Wire encoding; protobuf unless given (a third of JSON's size and of its serialization time). */
-  protocol?: OtlpProtocol;
-}
-
-export type OtlpProtocol = 'http/protobuf' | 'http/json';
+/** The OTLP exporter's own options (src/metrics/otlp-config.ts), taken as validated. */
+export type OtlpConfig = import('../../metrics/otlp-config.js').OtlpConfig;
+export type { OtlpProtocol } from '../../metrics/otlp-config.js';
 
 export interface SecurityConfig {
   signing: SigningConfig;

@@ -3,10 +3,11 @@
  * 405 with Allow, an unknown path a JSON 404. GET routes answer HEAD too.
  */
 import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
+import { sdTargetGroups } from '../../metrics/sd-targets.js';
 import { drained, serveMetrics } from '../../metrics/serve.js';
 import type { Agent } from '../agent.js';
 import type { ServiceStateView } from '../api-types.js';
-import { type PageRequest, sdTargetGroups, servicePage, serviceViews, statusView } from '../views.js';
+import { type PageRequest, servicePage, serviceViews, statusView } from '../views.js';
 import { hostGuard } from './host-check.js';
 import { mutatingGate } from './mutating.js';
 import { ClientRateLimiter } from './rate-limit.js';

@@ -5,7 +5,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { type Express, type Request, type Response } from 'express';
-import { PACKAGE_ROOT, VERSION } from '../version.js';
+import { PACKAGE_ROOT, VERSION } from '../../metrics/version.js';
 
 export const DEFAULT_WEB_ROOT = join(PACKAGE_ROOT, 'dist', 'web');
 
