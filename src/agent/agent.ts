@@ -15,17 +15,18 @@ import { EventEmitter } from 'node:events';
 import { type ListenerSettings, VaultMultiListener } from '../discovery/listener.js';
 import { VaultMultiPublisher } from '../discovery/publisher.js';
 import { createReceiveGuards, createSigner, ReplayCache } from '../discovery/security/index.js';
-import type { AnnouncementSigner, PublisherStats, ServiceRecord } from '../discovery/types.js';
+import type { AnnouncementSigner, PublisherStats } from '../discovery/types.js';
 import type { OtlpExport } from '../metrics/otlp.js';
 import { createMetricsHandler, type MetricsHandler } from '../metrics/prometheus.js';
 import { VERSION } from '../metrics/version.js';
 import type { StatusView } from './api-types.js';
 import { diffConfig } from './config/diff.js';
 import type { AgentConfig, HttpConfig, ListenerConfig, PublisherConfig } from './config/types.js';
+import type { AgentEvents, HttpHost, Readiness, ReloadOutcome } from './http/host.js';
 import { type HttpServerHandle, startHttpServer } from './http/server.js';
 import type { Logger } from './logger.js';
 import { Runner } from './runtime/runner.js';
-import { type ServiceEventName, wireListener, wirePublisher } from './runtime/wiring.js';
+import { wireListener, wirePublisher } from './runtime/wiring.js';
 import type { AgentState, ListenerEntry, PublisherEntry, ReloadState } from './state.js';
 
 export type AgentPhase = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -38,16 +39,6 @@ export interface AgentOptions {
   webRoot?: string;
   /** Start the HTTP server (default true; tests of the runtime alone may turn it off). */
   http?: boolean;
-}
-
-export interface ReloadOutcome {
-  ok: boolean;
-  error?: string;
-}
-
-export interface Readiness {
-  ready: boolean;
-  reason?: string;
 }
 
 interface ManagedListener {
@@ -63,11 +54,6 @@ interface ManagedPublisher {
 }
 
 type OtlpHandle = OtlpExport;
-
-export interface AgentEvents {
-  service: [listener: string, event: ServiceEventName, rec: ServiceRecord];
-  reloaded: [];
-}
 
 const STOP_STEP_MS = 1000;
 
@@ -89,7 +75,9 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-export class Agent implements AgentState {
+export type { AgentEvents, Readiness, ReloadOutcome } from './http/host.js';
+
+export class Agent implements AgentState, HttpHost {
   readonly version = VERSION;
   readonly startedWallMs = Date.now();
   readonly reload: ReloadState = { lastSuccess: false, lastSuccessWallMs: 0, successes: 0, failures: 0 };

@@ -5,9 +5,9 @@
 import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
 import { sdTargetGroups } from '../../metrics/sd-targets.js';
 import { drained, serveMetrics } from '../../metrics/serve.js';
-import type { Agent } from '../agent.js';
 import type { ServiceStateView } from '../api-types.js';
 import { type PageRequest, servicePage, serviceViews, statusView } from '../views.js';
+import type { HttpHost } from './host.js';
 import { hostGuard } from './host-check.js';
 import { mutatingGate } from './mutating.js';
 import { ClientRateLimiter } from './rate-limit.js';
@@ -54,14 +54,14 @@ async function sendJsonChunks(res: Response, chunks: Iterable<Buffer>): Promise<
 }
 
 export interface AppDeps {
-  agent: Agent;
+  agent: HttpHost;
   hub: EventHub;
   webRoot: string;
   /** The host of the address this app is served on, for the Host check. */
   listenHost: string;
 }
 
-export function statusExtras(agent: Agent) {
+export function statusExtras(agent: HttpHost) {
   const http = agent.config?.http;
   return {
     ready: agent.readiness().ready,

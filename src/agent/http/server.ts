@@ -5,11 +5,11 @@
 import { createServer as createHttp, type Server } from 'node:http';
 import { createServer as createHttps, Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { Agent } from '../agent.js';
 import { DEFAULT_MAX_CONNECTIONS } from '../config/schema.js';
 import type { HttpConfig } from '../config/types.js';
 import { RateLimitedLog } from '../logger.js';
 import { buildApp, statusExtras } from './app.js';
+import type { HttpHost } from './host.js';
 import { EventHub, MAX_QUEUED_BYTES } from './sse.js';
 import { DEFAULT_WEB_ROOT } from './static.js';
 
@@ -56,7 +56,7 @@ function listenError(err: unknown, listen: string): unknown {
 }
 
 export async function startHttpServer(
-  agent: Agent,
+  agent: HttpHost,
   http: HttpConfig,
   opts: { webRoot?: string | undefined } = {},
 ): Promise<HttpServerHandle> {

@@ -16,10 +16,10 @@
  */
 import type { Request, Response } from 'express';
 import type { ServiceRecord } from '../../discovery/types.js';
-import type { Agent } from '../agent.js';
 import type { EventStreamMap } from '../api-types.js';
 import type { ServiceEventName } from '../runtime/wiring.js';
 import { listenerView, publisherView, serviceView, serviceViews, statusView } from '../views.js';
+import type { HttpHost } from './host.js';
 
 export const UPDATE_THROTTLE_MS = 500;
 /** Unsent bytes one client may have queued beyond one snapshot. */
@@ -70,7 +70,7 @@ export class EventHub {
   };
 
   constructor(
-    private readonly agent: Agent,
+    private readonly agent: HttpHost,
     private readonly opts: EventHubOptions,
   ) {
     agent.events.on('service', this.onService);
