@@ -10,6 +10,7 @@ echo "vault-multicast test suite on Node.js $(node --version) ($(command -v node
 
 npm run --silent build
 npx biome check .
+node scripts/import-graph.mjs --quiet
 npx tsc -p tsconfig.json --noEmit
 
 mkdir -p .test-results
