@@ -18,7 +18,6 @@ import { type DropReason, ERROR_REASONS, emptyDropCounts } from './drop-reasons.
 import { errorCode, errorMessage } from './errors.js';
 import { emptyIgnoredCounts, IGNORED_FIELDS, type IgnoredField } from './ignored-fields.js';
 import { meterInstruments } from './instruments.js';
-import { Backoff } from './net/backoff.js';
 import './net/dispose.js';
 import { checkEndpoint, type Endpoint } from './net/endpoint.js';
 import {
@@ -32,7 +31,8 @@ import {
 import { MembershipSet } from './net/membership.js';
 import { PayloadCache } from './net/payload-cache.js';
 import { type ReceiveBufferReport, sizeReceiveBuffer } from './net/receive-buffer.js';
-import { closeSocket, describeSocketError, openSocket } from './net/socket.js';
+import { describeSocketError, openSocket } from './net/socket.js';
+import { SocketSet } from './net/socket-set.js';
 import { ServiceRegistry } from './registry.js';
 import {
   type FindOptions,
@@ -224,15 +224,13 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
   private readonly callback: ListenerCallback | undefined;
 
   private readonly decoded = new PayloadCache<Announcement>();
-  private readonly receivers = new Map<string, Receiver>();
+  /** The bound sockets; a new set for each start and each move to another group or port. */
+  private sockets: SocketSet<PlanEntry, Receiver>;
   /** The sockets a move left behind, still draining: stop() closes them too. */
-  private readonly draining = new Set<Receiver>();
+  private draining: SocketSet<PlanEntry, Receiver> | undefined;
   /** The last move; stop() waits for it, so that no socket a move opened outlives the stop. */
   private moveSettled: Promise<void> | undefined;
   private readonly unresolved = new Map<string, MembershipStatus>();
-  private readonly rebuilding = new Set<string>();
-  private readonly backoffs = new Map<string, Backoff>();
-  private readonly retryTimers = new Set<NodeJS.Timeout>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private reconcileTimer: NodeJS.Timeout | undefined;
   private running = false;
@@ -300,6 +298,7 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
     this.registry.on('conflict', (c) => this.safeEmit('conflict', c));
     this.startedMonoMs = this.clock.monotonicMs();
     this.baseline = this.currentTotals();
+    this.sockets = this.socketSet();
     if (options.meter) meterInstruments().listener(options.meter, this);
   }
 
@@ -367,7 +366,7 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
     }
     if (settings.receiveBufferSize !== undefined && settings.receiveBufferSize !== this.receiveBufferSize) {
       this.receiveBufferSize = settings.receiveBufferSize;
-      for (const r of this.receivers.values()) this.sizeBuffer(r.socket);
+      for (const r of this.sockets.opened()) this.sizeBuffer(r.socket);
     }
     const previousInterfaces = this.interfacesValue;
     this.interfacesValue = interfaces;
@@ -396,13 +395,11 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
 
   private async doStart(): Promise<void> {
     const plan = this.plan();
+    this.sockets = this.socketSet();
     try {
-      for (const entry of plan) {
-        if (entry.bindAddress === undefined) continue;
-        await this.createReceiver(entry);
-      }
+      await this.sockets.start(bindable(plan));
     } catch (err) {
-      await this.closeAll();
+      this.unresolved.clear();
       throw err;
     }
     this.running = true;
@@ -426,8 +423,6 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
     if (this.reconcileTimer) clearInterval(this.reconcileTimer);
     this.sweepTimer = undefined;
     this.reconcileTimer = undefined;
-    for (const t of this.retryTimers) clearTimeout(t);
-    this.retryTimers.clear();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       this.closeAll().then(() => this.moveSettled),
@@ -449,7 +444,7 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
   /** Group membership per interface, as of the last reconcile pass. */
   memberships(): MembershipStatus[] {
     const out: MembershipStatus[] = [];
-    for (const r of this.receivers.values()) out.push(...r.memberships.statuses());
+    for (const r of this.sockets.opened()) out.push(...r.memberships.statuses());
     for (const s of this.unresolved.values()) out.push({ ...s });
     return out;
   }
@@ -720,6 +715,29 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
     }));
   }
 
+  /** The sockets of one group and port: opened per plan entry, joined by join(), re-created with backoff. */
+  private socketSet(): SocketSet<PlanEntry, Receiver> {
+    return new SocketSet<PlanEntry, Receiver>(
+      {
+        open: (_key, entry) => this.createReceiver(entry),
+        apply: (receiver, entry) => this.join(receiver, entry),
+        // Its interface was re-created under the same name: a socket bound to the old index is deaf.
+        keeps: (receiver, entry) => entry.ifindex === undefined || receiver.ifindex === entry.ifindex,
+        retire: (receiver) => receiver.memberships.leaveAll(),
+        replan: (key) => (this.moving ? undefined : bindable(this.plan()).get(key)),
+        retrying: (key, err, retryInMs) =>
+          this.problem({
+            operation: 'bind',
+            code: errorCode(err),
+            message: errorMessage(err),
+            interface: key === '*' ? undefined : key,
+            retryInMs,
+          }),
+      },
+      { maxBackoffMs: Math.max(1000, this.reconcileIntervalMs * 4), reopenOnClose: true },
+    );
+  }
+
   private async createReceiver(entry: PlanEntry): Promise<Receiver> {
     const socket = await openSocket({
       family: this.family,
@@ -728,13 +746,6 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
       reuseAddr: this.reuseAddr,
     });
     this.sizeBuffer(socket);
-    const receiver: Receiver = {
-      key: entry.key,
-      bindAddress: entry.bindAddress ?? '',
-      ifindex: entry.ifindex,
-      socket,
-      memberships: new MembershipSet(socket, this.group.split('%')[0] ?? this.group),
-    };
     socket.on('message', this.onDatagram);
     socket.on('error', (err) =>
       this.problem({
@@ -745,15 +756,13 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
         retryInMs: undefined,
       }),
     );
-    socket.on('close', () => {
-      if (this.receivers.get(entry.key) !== receiver) return;
-      this.receivers.delete(entry.key);
-      // Closed under us (not by stop or a rebuild): bring it back.
-      if (this.running) this.scheduleRebuild(entry.key, 'bind', 'socket closed unexpectedly');
-    });
-    this.receivers.set(entry.key, receiver);
-    this.backoffs.get(entry.key)?.reset();
-    return receiver;
+    return {
+      key: entry.key,
+      bindAddress: entry.bindAddress ?? '',
+      ifindex: entry.ifindex,
+      socket,
+      memberships: new MembershipSet(socket, this.group.split('%')[0] ?? this.group),
+    };
   }
 
   private sizeBuffer(socket: Socket): void {
@@ -776,78 +785,50 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
     };
     setEndpoint(endpoint);
     if (!this.running) return;
-    const old = [...this.receivers.values()];
-    this.receivers.clear();
+    const old = this.sockets;
     this.unresolved.clear();
     // Until they close, the old sockets are stop()'s to close as well: a stop during the move waits for them.
-    for (const r of old) this.draining.add(r);
+    this.draining = old;
     const plan = this.plan();
+    // The new set is the listener's from here, so a stop() meanwhile closes what it has bound so far.
+    this.sockets = this.socketSet();
     this.moving = true;
     try {
-      for (const entry of plan) {
-        if (!this.running) break;
-        if (entry.bindAddress !== undefined) await this.createReceiver(entry);
-      }
+      await this.sockets.start(bindable(plan));
     } catch (err) {
-      // Keep listening where we were: the new sockets go, the old ones were never touched.
-      await Promise.all([...this.receivers.values()].map((r) => closeSocket(r.socket)));
-      this.receivers.clear();
+      // Keep listening where we were: the new sockets are gone, the old ones were never touched.
+      this.sockets = old;
       setEndpoint(before);
-      for (const r of old) {
-        this.draining.delete(r);
-        if (this.running) this.receivers.set(r.key, r);
-      }
+      this.draining = undefined;
+      if (!this.running) await old.close();
       throw err;
     } finally {
       this.moving = false;
     }
     if (!this.running) {
-      // Stopped meanwhile: stop() closed the old sockets; close the new ones it did not see.
-      await Promise.all([...this.receivers.values()].map((r) => closeSocket(r.socket)));
-      this.receivers.clear();
+      // Stopped meanwhile: stop() closed both sets (a set closed under its start binds nothing more).
+      await old.close();
       return;
     }
     this.applyMemberships(plan);
     // Both are heard for a moment, so senders moving over at the same time are not missed in between.
     await new Promise((r) => setTimeout(r, OVERLAP_MS));
     if (!this.running) return;
-    for (const r of old) if (this.draining.has(r)) r.memberships.leaveAll();
+    old.retireAll();
     await new Promise((r) => setTimeout(r, OVERLAP_MS));
-    await Promise.all(old.filter((r) => this.draining.delete(r)).map((r) => closeSocket(r.socket)));
+    await old.close();
+    if (this.draining === old) this.draining = undefined;
   }
 
   /** Brings sockets and memberships in line with the plan: create, re-create, close, join, leave. */
   private applyMemberships(plan: PlanEntry[]): void {
     const keys = new Set(plan.map((p) => p.key));
-    for (const [key, r] of this.receivers) {
-      if (keys.has(key)) continue;
-      this.receivers.delete(key);
-      r.memberships.leaveAll();
-      void closeSocket(r.socket);
-    }
     for (const key of this.unresolved.keys()) if (!keys.has(key)) this.unresolved.delete(key);
     for (const entry of plan) {
-      const current = this.receivers.get(entry.key);
-      if (entry.unresolved !== undefined) {
-        this.markUnresolved(entry.unresolved);
-        if (current) {
-          this.receivers.delete(entry.key);
-          void closeSocket(current.socket);
-        }
-        continue;
-      }
-      this.unresolved.delete(entry.key);
-      if (current === undefined || (entry.ifindex !== undefined && current.ifindex !== entry.ifindex)) {
-        // New, or its interface was re-created under the same name: a socket bound to the old index is deaf.
-        if (current) {
-          this.receivers.delete(entry.key);
-          void closeSocket(current.socket);
-        }
-        this.rebuild(entry);
-        continue;
-      }
-      this.join(current, entry);
+      if (entry.unresolved !== undefined) this.markUnresolved(entry.unresolved);
+      else this.unresolved.delete(entry.key);
     }
+    this.sockets.reconcile(bindable(plan));
   }
 
   private unresolvedMessage(spec: string, code: string | undefined): string {
@@ -876,7 +857,7 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
    * replaced, which starts its list clean. Joins refused for being over that limit (ENOBUFS, more interfaces
    * than igmp_max_memberships) are only reported: replacing the socket would not make room.
    */
-  private join(receiver: Receiver, entry: PlanEntry, mayRebuild = true): void {
+  private join(receiver: Receiver, entry: PlanEntry): boolean {
     const before = new Map(receiver.memberships.statuses().map((s) => [s.interface, s]));
     let replace = false;
     for (const change of receiver.memberships.reconcile(entry.targets)) {
@@ -901,75 +882,18 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
         );
       }
     }
-    if (replace && mayRebuild && this.receivers.get(entry.key) === receiver) {
-      this.receivers.delete(entry.key);
-      receiver.memberships.leaveAll();
-      void closeSocket(receiver.socket);
-      this.rebuild(entry);
-    }
-  }
-
-  private rebuild(entry: PlanEntry): void {
-    if (this.rebuilding.has(entry.key)) return;
-    this.rebuilding.add(entry.key);
-    this.createReceiver(entry).then(
-      (r) => {
-        this.rebuilding.delete(entry.key);
-        if (!this.running) {
-          this.receivers.delete(entry.key);
-          void closeSocket(r.socket);
-          return;
-        }
-        this.join(r, entry, false);
-      },
-      (err: unknown) => {
-        this.rebuilding.delete(entry.key);
-        this.scheduleRebuild(
-          entry.key,
-          'bind',
-          err instanceof Error ? err.message : String(err),
-          errorCode(err),
-        );
-      },
-    );
-  }
-
-  private scheduleRebuild(
-    key: string,
-    operation: SocketProblem['operation'],
-    message: string,
-    code = 'UNKNOWN',
-  ): void {
-    let backoff = this.backoffs.get(key);
-    if (!backoff) {
-      backoff = new Backoff(250, Math.max(1000, this.reconcileIntervalMs * 4));
-      this.backoffs.set(key, backoff);
-    }
-    const delay = backoff.next();
-    this.problem({ operation, code, message, interface: key === '*' ? undefined : key, retryInMs: delay });
-    const timer = setTimeout(() => {
-      this.retryTimers.delete(timer);
-      if (!this.running || this.moving) return;
-      const entry = this.plan().find((p) => p.key === key);
-      if (entry && entry.unresolved === undefined && !this.receivers.has(key)) this.rebuild(entry);
-    }, delay);
-    timer.unref();
-    this.retryTimers.add(timer);
+    return replace;
   }
 
   private async closeAll(): Promise<void> {
-    const closing: Promise<void>[] = [];
-    for (const r of this.receivers.values()) {
-      r.memberships.leaveAll();
-      closing.push(closeSocket(r.socket));
-    }
-    for (const r of this.draining) {
-      r.memberships.leaveAll();
-      closing.push(closeSocket(r.socket));
-    }
-    this.receivers.clear();
-    this.draining.clear();
+    const draining = this.draining;
+    this.draining = undefined;
     this.unresolved.clear();
-    await Promise.all(closing);
+    await Promise.all([this.sockets.close(), draining?.close()]);
   }
+}
+
+/** The plan entries that get a socket (an interface that does not resolve gets only a status). */
+function bindable(plan: PlanEntry[]): Map<string, PlanEntry> {
+  return new Map(plan.filter((e) => e.unresolved === undefined).map((e) => [e.key, e]));
 }
