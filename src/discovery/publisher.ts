@@ -15,7 +15,6 @@ import {
 } from './constants.js';
 import { errorCode, errorMessage, VaultMulticastError } from './errors.js';
 import { meterInstruments } from './instruments.js';
-import { Backoff } from './net/backoff.js';
 import './net/dispose.js';
 import { checkEndpoint } from './net/endpoint.js';
 import {
@@ -27,7 +26,8 @@ import {
   resolveInterfaces,
 } from './net/interfaces.js';
 import { jitteredDelay } from './net/jitter.js';
-import { closeSocket, describeSocketError, openSocket } from './net/socket.js';
+import { describeSocketError, openSocket } from './net/socket.js';
+import { type OpenSocket, SocketSet } from './net/socket-set.js';
 import type {
   AnnouncementSigner,
   MembershipStatus,
@@ -86,16 +86,6 @@ export interface PublisherMetrics extends MetricsSnapshot {
   seq: number;
 }
 
-/** One sending socket, with its multicast interface. */
-interface Sender {
-  readonly key: string;
-  socket: Socket | undefined;
-  target: ResolvedInterface | undefined;
-  status: MembershipStatus;
-  opening: boolean;
-  readonly backoff: Backoff;
-}
-
 // Send errors after which the sending interface is looked up and applied again.
 const INTERFACE_ERRORS = new Set([
   'ENODEV',
@@ -136,7 +126,10 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
   private readonly reconcileIntervalMs: number;
   private readonly clock: Clock;
   private readonly random: () => number;
-  private readonly senders = new Map<string, Sender>();
+  /** One sending socket per interface; a new set for each start. */
+  private sockets: SocketSet<ResolvedInterface, OpenSocket>;
+  /** Per interface: whether its multicast interface is applied (kept while its socket is being re-created). */
+  private readonly statuses = new Map<string, MembershipStatus>();
   private currentMessage: PublisherMessage = DEFAULT_MESSAGE;
   private isObjectMessage = false;
   private seq = 0;
@@ -144,7 +137,6 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
   private starting: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private reconcileTimer: NodeJS.Timeout | undefined;
-  private readonly retryTimers = new Set<NodeJS.Timeout>();
   private startedMonoMs: number;
   private baseline = { packets: 0, bytes: 0, errors: 0 };
   private socketProblems = 0;
@@ -183,6 +175,7 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
     this.stats = { packetsSent: 0, bytesSent: 0, sendErrors: {}, lastSentWallMs: 0 };
     this.updateMessage(options.message ?? DEFAULT_MESSAGE);
     this.startedMonoMs = this.clock.monotonicMs();
+    this.sockets = this.socketSet();
     if (options.meter) meterInstruments().publisher(options.meter, this);
   }
 
@@ -261,13 +254,15 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
   }
 
   private async doStart(): Promise<void> {
-    const targets = this.resolve();
+    const targets = this.plan();
+    this.sockets = this.socketSet();
     try {
-      for (const target of targets) await this.openSender(this.senderFor(target), true);
+      await this.sockets.start(targets);
     } catch (err) {
-      await this.closeAll();
+      this.statuses.clear();
       throw err;
     }
+    this.sockets.reconcile(targets);
     this.running = true;
     this.startedMonoMs = this.clock.monotonicMs();
     this.reconcileTimer = setInterval(() => {
@@ -322,8 +317,6 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
     if (this.reconcileTimer) clearInterval(this.reconcileTimer);
     this.timer = undefined;
     this.reconcileTimer = undefined;
-    for (const t of this.retryTimers) clearTimeout(t);
-    this.retryTimers.clear();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((r) => {
       timer = setTimeout(r, Math.max(0, timeout * 1000));
@@ -347,7 +340,7 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
 
   /** Sending interfaces and whether each has its multicast interface applied. */
   interfaceStatus(): MembershipStatus[] {
-    return [...this.senders.values()].map((s) => ({ ...s.status }));
+    return [...this.statuses.values()].map((s) => ({ ...s }));
   }
 
   getMetrics(): PublisherMetrics {
@@ -382,19 +375,7 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
   /** Re-resolves interfaces now and re-applies each socket's multicast interface (the timer does it too). */
   reconcile(): void {
     if (!this.running) return;
-    const targets = this.resolve();
-    const keys = new Set(targets.map((t) => t.spec));
-    for (const [key, s] of this.senders) {
-      if (keys.has(key)) continue;
-      this.senders.delete(key);
-      if (s.socket) void closeSocket(s.socket);
-    }
-    for (const target of targets) {
-      const sender = this.senderFor(target);
-      if (sender.socket === undefined) {
-        if (!sender.opening) void this.openSender(sender, false).catch(() => undefined);
-      } else this.applyInterface(sender);
-    }
+    this.sockets.reconcile(this.plan());
   }
 
   private totalErrors(): number {
@@ -455,69 +436,51 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
     return resolveInterfaces(this.interfaces, this.family);
   }
 
-  private senderFor(target: ResolvedInterface): Sender {
-    let sender = this.senders.get(target.spec);
-    if (!sender) {
-      sender = {
-        key: target.spec,
-        socket: undefined,
-        target,
-        status: { interface: target.spec, address: target.address, joined: false, error: undefined },
-        opening: false,
-        backoff: new Backoff(250, Math.max(1000, this.reconcileIntervalMs * 4)),
-      };
-      this.senders.set(target.spec, sender);
+  /** The interfaces to send on, each with its status (kept across passes, so a problem is reported once). */
+  private plan(): Map<string, ResolvedInterface> {
+    const targets = new Map(this.resolve().map((t) => [t.spec, t]));
+    for (const key of this.statuses.keys()) if (!targets.has(key)) this.statuses.delete(key);
+    for (const [key, t] of targets) {
+      if (!this.statuses.has(key))
+        this.statuses.set(key, { interface: key, address: t.address, joined: false, error: undefined });
     }
-    sender.target = target;
-    return sender;
+    return targets;
+  }
+
+  private socketSet(): SocketSet<ResolvedInterface, OpenSocket> {
+    return new SocketSet<ResolvedInterface, OpenSocket>(
+      {
+        open: (key) => this.openSender(key),
+        apply: (open, target) => {
+          this.applyInterface(open, target);
+          return false;
+        },
+        retrying: (key, err, retryInMs) => this.problem('bind', err, key, retryInMs),
+      },
+      { maxBackoffMs: Math.max(1000, this.reconcileIntervalMs * 4) },
+    );
   }
 
   /** Where datagrams go: link-scope IPv6 groups carry the interface as the destination's scope. */
-  private destination(sender: Sender): string {
+  private destination(target: ResolvedInterface): string {
     const group = this.group.split('%')[0] ?? this.group;
-    const name = sender.target?.name;
-    return needsScope(group) && name !== undefined ? `${group}%${name}` : this.group;
+    return needsScope(group) && target.name !== undefined ? `${group}%${target.name}` : this.group;
   }
 
-  private async openSender(sender: Sender, initial: boolean): Promise<void> {
-    sender.opening = true;
-    try {
-      const socket = await openSocket({ family: this.family, address: undefined, port: 0, reuseAddr: false });
-      socket.setMulticastTTL(this.ttl);
-      socket.setMulticastLoopback(this.loopback);
-      socket.on('error', (err) => this.problem('send', err, sender.key, undefined));
-      sender.socket = socket;
-      sender.backoff.reset();
-      this.applyInterface(sender);
-    } catch (err) {
-      if (initial) throw err;
-      this.retryOpen(sender, err);
-    } finally {
-      sender.opening = false;
-    }
+  private async openSender(key: string): Promise<OpenSocket> {
+    const socket = await openSocket({ family: this.family, address: undefined, port: 0, reuseAddr: false });
+    socket.setMulticastTTL(this.ttl);
+    socket.setMulticastLoopback(this.loopback);
+    socket.on('error', (err) => this.problem('send', err, key, undefined));
+    return { socket };
   }
 
-  private retryOpen(sender: Sender, err: unknown): void {
-    const delay = sender.backoff.next();
-    this.problem('bind', err, sender.key, delay);
-    const timer = setTimeout(() => {
-      this.retryTimers.delete(timer);
-      if (this.running && this.senders.get(sender.key) === sender && !sender.socket && !sender.opening) {
-        void this.openSender(sender, false);
-      }
-    }, delay);
-    timer.unref();
-    this.retryTimers.add(timer);
-  }
-
-  private applyInterface(sender: Sender): void {
-    const target = sender.target;
-    const socket = sender.socket;
-    if (!socket || !target) return;
-    const previous = sender.status;
+  private applyInterface({ socket }: OpenSocket, target: ResolvedInterface): void {
+    const previous = this.statuses.get(target.spec);
+    const setStatus = (status: MembershipStatus) => this.statuses.set(target.spec, status);
     if (target.error !== undefined) {
-      sender.status = { interface: target.spec, address: undefined, joined: false, error: target.error };
-      if (previous.error !== target.error) {
+      setStatus({ interface: target.spec, address: undefined, joined: false, error: target.error });
+      if (previous?.error !== target.error) {
         this.problem(
           'setInterface',
           Object.assign(
@@ -535,41 +498,40 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
       return;
     }
     if (target.address === undefined) {
-      sender.status = { interface: target.spec, address: undefined, joined: true, error: undefined };
+      setStatus({ interface: target.spec, address: undefined, joined: true, error: undefined });
       return;
     }
     try {
       socket.setMulticastInterface(target.address);
-      sender.status = { interface: target.spec, address: target.address, joined: true, error: undefined };
+      setStatus({ interface: target.spec, address: target.address, joined: true, error: undefined });
     } catch (err) {
       const code = errorCode(err);
-      sender.status = { interface: target.spec, address: target.address, joined: false, error: code };
-      if (previous.error !== code) this.problem('setInterface', err, target.spec, this.reconcileIntervalMs);
+      setStatus({ interface: target.spec, address: target.address, joined: false, error: code });
+      if (previous?.error !== code) this.problem('setInterface', err, target.spec, this.reconcileIntervalMs);
     }
   }
 
   private sendAll(bytes: Buffer): Promise<void> {
     const sends: Promise<void>[] = [];
-    for (const sender of this.senders.values()) {
-      const socket = sender.socket;
-      if (!socket) continue;
-      if (!sender.status.joined) {
+    for (const [key, { socket }, target] of this.sockets.entries()) {
+      const status = this.statuses.get(key);
+      if (!status?.joined) {
         // Its interface is missing or has no address: sending anyway would leave by the kernel's default
         // route, maybe a network nobody chose. Count the miss; the problem was reported when it began.
-        const code = sender.status.error ?? 'ENODEV';
+        const code = status?.error ?? 'ENODEV';
         this.stats.sendErrors[code] = (this.stats.sendErrors[code] ?? 0) + 1;
         continue;
       }
       sends.push(
         new Promise<void>((resolve) => {
           try {
-            socket.send(bytes, this.port, this.destination(sender), (err) => {
-              if (err) this.sendFailed(sender, err);
-              else this.sendDone(bytes.length, sender.key);
+            socket.send(bytes, this.port, this.destination(target), (err) => {
+              if (err) this.sendFailed(key, socket, err);
+              else this.sendDone(bytes.length, key);
               resolve();
             });
           } catch (err) {
-            this.sendFailed(sender, err);
+            this.sendFailed(key, socket, err);
             resolve();
           }
         }),
@@ -585,29 +547,26 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
     if (this.listenerCount('sent') > 0) this.safeEmit('sent', bytes, iface);
   }
 
-  private sendFailed(sender: Sender, err: unknown): void {
+  private sendFailed(key: string, socket: Socket, err: unknown): void {
     const code = errorCode(err);
     this.stats.sendErrors[code] = (this.stats.sendErrors[code] ?? 0) + 1;
     this.safeEmit('socketError', {
       operation: 'send',
       code,
-      message: describeSocketError(`send to ${this.where} on '${sender.key}'`, err),
-      interface: sender.key === 'default' ? undefined : sender.key,
+      message: describeSocketError(`send to ${this.where} on '${key}'`, err),
+      interface: key === 'default' ? undefined : key,
       retryInMs: undefined,
     });
     if (!this.running) return;
-    if (SOCKET_ERRORS.has(code) && sender.socket) {
-      const old = sender.socket;
-      sender.socket = undefined;
-      void closeSocket(old);
-      this.retryOpen(sender, err);
+    if (SOCKET_ERRORS.has(code)) {
+      this.sockets.lost(key, socket, err);
     } else if (INTERFACE_ERRORS.has(code)) {
       // The interface may have been re-created or renumbered: look it up again before the next send.
-      const target = this.resolve().find((t) => t.spec === sender.key);
-      if (target) {
-        sender.target = target;
-        sender.status = { ...sender.status, joined: false, error: code };
-        this.applyInterface(sender);
+      const target = this.resolve().find((t) => t.spec === key);
+      const status = this.statuses.get(key);
+      if (target && status) {
+        this.statuses.set(key, { ...status, joined: false, error: code });
+        this.sockets.update(key, target);
       }
     }
   }
@@ -637,12 +596,7 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
   }
 
   private async closeAll(): Promise<void> {
-    const closing: Promise<void>[] = [];
-    for (const s of this.senders.values()) {
-      if (s.socket) closing.push(closeSocket(s.socket));
-      s.socket = undefined;
-    }
-    this.senders.clear();
-    await Promise.all(closing);
+    this.statuses.clear();
+    await this.sockets.close();
   }
 }

@@ -119,11 +119,14 @@ export class SocketSet<P, S extends OpenSocket> {
     if (!slot.opening) this.openNow(slot);
   }
 
-  /** A socket that broke: closed, and opened again after a backoff delay (reported through retrying()). */
-  lost(key: string, err: unknown): void {
+  /**
+   * `socket` broke: closed, and opened again after a backoff delay (reported through retrying()). Nothing
+   * happens when it is no longer the key's socket (a second failed send on it, or already replaced).
+   */
+  lost(key: string, socket: Socket, err: unknown): void {
     const slot = this.slots.get(key);
-    if (!slot || this.closed) return;
-    if (slot.open) void closeSocket(slot.open.socket);
+    if (!slot || this.closed || slot.open?.socket !== socket) return;
+    void closeSocket(socket);
     slot.open = undefined;
     this.retry(slot, err);
   }
