@@ -20,19 +20,10 @@ import { emptyIgnoredCounts, IGNORED_FIELDS, type IgnoredField } from './ignored
 import { meterInstruments } from './instruments.js';
 import './net/dispose.js';
 import { checkEndpoint, type Endpoint } from './net/endpoint.js';
-import {
-  type InterfaceSpec,
-  type IpFamily,
-  needsScope,
-  normaliseInterfaces,
-  type ResolvedInterface,
-  resolveInterfaces,
-} from './net/interfaces.js';
-import { MembershipSet } from './net/membership.js';
+import { type InterfaceSpec, type IpFamily, normaliseInterfaces } from './net/interfaces.js';
 import { PayloadCache } from './net/payload-cache.js';
 import { type ReceiveBufferReport, sizeReceiveBuffer } from './net/receive-buffer.js';
-import { describeSocketError, openSocket } from './net/socket.js';
-import { SocketSet } from './net/socket-set.js';
+import { Receivers } from './net/receivers.js';
 import { ServiceRegistry } from './registry.js';
 import {
   type FindOptions,
@@ -158,24 +149,6 @@ export interface ListenerMetrics extends MetricsSnapshot {
   last_received_at: number | null;
 }
 
-/** One socket: the shared one bound to the group, or one per interface for link-scope IPv6 groups. */
-interface Receiver {
-  readonly key: string;
-  readonly bindAddress: string;
-  readonly ifindex: number | undefined;
-  readonly socket: Socket;
-  readonly memberships: MembershipSet;
-}
-
-/** What should exist right now: which sockets, bound where, joined on which interfaces. */
-interface PlanEntry {
-  key: string;
-  bindAddress: string | undefined;
-  ifindex: number | undefined;
-  targets: ResolvedInterface[] | undefined;
-  unresolved: ResolvedInterface | undefined;
-}
-
 const SWEEP_INTERVAL_MS = 1000;
 /**
  * A move to another group or port keeps the old sockets joined this long after the new ones joined, then open
@@ -224,13 +197,12 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
   private readonly callback: ListenerCallback | undefined;
 
   private readonly decoded = new PayloadCache<Announcement>();
-  /** The bound sockets; a new set for each start and each move to another group or port. */
-  private sockets: SocketSet<PlanEntry, Receiver>;
+  /** The sockets and memberships; new ones for each start and each move to another group or port. */
+  private receivers: Receivers;
   /** The sockets a move left behind, still draining: stop() closes them too. */
-  private draining: SocketSet<PlanEntry, Receiver> | undefined;
+  private draining: Receivers | undefined;
   /** The last move; stop() waits for it, so that no socket a move opened outlives the stop. */
   private moveSettled: Promise<void> | undefined;
-  private readonly unresolved = new Map<string, MembershipStatus>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private reconcileTimer: NodeJS.Timeout | undefined;
   private running = false;
@@ -242,7 +214,6 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
   /** Monotonic ms of the last resetMetrics(), undefined before the first. */
   private resetMonoMs: number | undefined;
   private bufferReport: ReceiveBufferReport | undefined;
-  private warnedScope = false;
 
   constructor(options: ListenerOptions = {}) {
     super();
@@ -298,7 +269,7 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
     this.registry.on('conflict', (c) => this.safeEmit('conflict', c));
     this.startedMonoMs = this.clock.monotonicMs();
     this.baseline = this.currentTotals();
-    this.sockets = this.socketSet();
+    this.receivers = this.newReceivers();
     if (options.meter) meterInstruments().listener(options.meter, this);
   }
 
@@ -366,7 +337,7 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
     }
     if (settings.receiveBufferSize !== undefined && settings.receiveBufferSize !== this.receiveBufferSize) {
       this.receiveBufferSize = settings.receiveBufferSize;
-      for (const r of this.sockets.opened()) this.sizeBuffer(r.socket);
+      for (const socket of this.receivers.boundSockets()) this.sizeBuffer(socket);
     }
     const previousInterfaces = this.interfacesValue;
     this.interfacesValue = interfaces;
@@ -394,18 +365,12 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
   }
 
   private async doStart(): Promise<void> {
-    const plan = this.plan();
-    this.sockets = this.socketSet();
-    try {
-      await this.sockets.start(bindable(plan));
-    } catch (err) {
-      this.unresolved.clear();
-      throw err;
-    }
+    this.receivers = this.newReceivers();
+    await this.receivers.start();
     this.running = true;
     this.startedMonoMs = this.clock.monotonicMs();
     this.baseline = this.currentTotals();
-    this.applyMemberships(plan);
+    this.receivers.reconcile();
     this.sweepTimer = setInterval(() => this.tick('sweep', () => this.registry.sweep()), SWEEP_INTERVAL_MS);
     this.sweepTimer.unref();
     this.reconcileTimer = setInterval(
@@ -443,10 +408,7 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
 
   /** Group membership per interface, as of the last reconcile pass. */
   memberships(): MembershipStatus[] {
-    const out: MembershipStatus[] = [];
-    for (const r of this.sockets.opened()) out.push(...r.memberships.statuses());
-    for (const s of this.unresolved.values()) out.push({ ...s });
-    return out;
+    return this.receivers.memberships();
   }
 
   /** SO_RCVBUF as the kernel reports it (Linux doubles the request for its bookkeeping), once bound. */
@@ -457,7 +419,7 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
   /** Re-resolves interfaces now and restores lost memberships (the timer does this every reconcileInterval). */
   reconcile(): void {
     if (!this.running || this.moving) return;
-    this.applyMemberships(this.plan());
+    this.receivers.reconcile();
   }
 
   getMetrics(): ListenerMetrics {
@@ -682,89 +644,6 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
     };
   }
 
-  /** Which sockets should exist given the interfaces as they are now. */
-  private plan(): PlanEntry[] {
-    const named = this.interfaces === 'all' || this.interfaces.length > 0;
-    const resolved = named ? resolveInterfaces(this.interfaces, this.family) : undefined;
-    const group = this.group.split('%')[0] ?? this.group;
-    if (!needsScope(group)) {
-      return [
-        { key: '*', bindAddress: this.group, ifindex: undefined, targets: resolved, unresolved: undefined },
-      ];
-    }
-    if (resolved === undefined) {
-      // A link-scope group without an interface: bind the wildcard so it works at all, and say what it costs.
-      if (!this.warnedScope) {
-        this.warnedScope = true;
-        queueMicrotask(() =>
-          this.safeEmit(
-            'warning',
-            `${this.group} is a link-scope group and no interface was named: bound to [::]:${this.port}, so ` +
-              'datagrams of other groups joined on this port are received too; name the interface to isolate it',
-          ),
-        );
-      }
-      return [{ key: '*', bindAddress: '::', ifindex: undefined, targets: undefined, unresolved: undefined }];
-    }
-    return resolved.map((r) => ({
-      key: r.spec,
-      bindAddress: r.error === undefined && r.name !== undefined ? `${group}%${r.name}` : undefined,
-      ifindex: r.ifindex,
-      targets: [r],
-      unresolved: r.error === undefined ? undefined : r,
-    }));
-  }
-
-  /** The sockets of one group and port: opened per plan entry, joined by join(), re-created with backoff. */
-  private socketSet(): SocketSet<PlanEntry, Receiver> {
-    return new SocketSet<PlanEntry, Receiver>(
-      {
-        open: (_key, entry) => this.createReceiver(entry),
-        apply: (receiver, entry) => this.join(receiver, entry),
-        // Its interface was re-created under the same name: a socket bound to the old index is deaf.
-        keeps: (receiver, entry) => entry.ifindex === undefined || receiver.ifindex === entry.ifindex,
-        retire: (receiver) => receiver.memberships.leaveAll(),
-        replan: (key) => (this.moving ? undefined : bindable(this.plan()).get(key)),
-        retrying: (key, err, retryInMs) =>
-          this.problem({
-            operation: 'bind',
-            code: errorCode(err),
-            message: errorMessage(err),
-            interface: key === '*' ? undefined : key,
-            retryInMs,
-          }),
-      },
-      { maxBackoffMs: Math.max(1000, this.reconcileIntervalMs * 4), reopenOnClose: true },
-    );
-  }
-
-  private async createReceiver(entry: PlanEntry): Promise<Receiver> {
-    const socket = await openSocket({
-      family: this.family,
-      address: entry.bindAddress,
-      port: this.port,
-      reuseAddr: this.reuseAddr,
-    });
-    this.sizeBuffer(socket);
-    socket.on('message', this.onDatagram);
-    socket.on('error', (err) =>
-      this.problem({
-        operation: 'receive',
-        code: errorCode(err),
-        message: describeSocketError(`receive on ${this.where}`, err),
-        interface: entry.key === '*' ? undefined : entry.key,
-        retryInMs: undefined,
-      }),
-    );
-    return {
-      key: entry.key,
-      bindAddress: entry.bindAddress ?? '',
-      ifindex: entry.ifindex,
-      socket,
-      memberships: new MembershipSet(socket, this.group.split('%')[0] ?? this.group),
-    };
-  }
-
   private sizeBuffer(socket: Socket): void {
     this.bufferReport = sizeReceiveBuffer(socket, this.receiveBufferSize);
     if (this.bufferReport.warning !== undefined) {
@@ -785,19 +664,17 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
     };
     setEndpoint(endpoint);
     if (!this.running) return;
-    const old = this.sockets;
-    this.unresolved.clear();
+    const old = this.receivers;
     // Until they close, the old sockets are stop()'s to close as well: a stop during the move waits for them.
     this.draining = old;
-    const plan = this.plan();
     // The new set is the listener's from here, so a stop() meanwhile closes what it has bound so far.
-    this.sockets = this.socketSet();
+    this.receivers = this.newReceivers();
     this.moving = true;
     try {
-      await this.sockets.start(bindable(plan));
+      await this.receivers.start();
     } catch (err) {
       // Keep listening where we were: the new sockets are gone, the old ones were never touched.
-      this.sockets = old;
+      this.receivers = old;
       setEndpoint(before);
       this.draining = undefined;
       if (!this.running) await old.close();
@@ -810,7 +687,7 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
       await old.close();
       return;
     }
-    this.applyMemberships(plan);
+    this.receivers.reconcile();
     // Both are heard for a moment, so senders moving over at the same time are not missed in between.
     await new Promise((r) => setTimeout(r, OVERLAP_MS));
     if (!this.running) return;
@@ -820,80 +697,24 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
     if (this.draining === old) this.draining = undefined;
   }
 
-  /** Brings sockets and memberships in line with the plan: create, re-create, close, join, leave. */
-  private applyMemberships(plan: PlanEntry[]): void {
-    const keys = new Set(plan.map((p) => p.key));
-    for (const key of this.unresolved.keys()) if (!keys.has(key)) this.unresolved.delete(key);
-    for (const entry of plan) {
-      if (entry.unresolved !== undefined) this.markUnresolved(entry.unresolved);
-      else this.unresolved.delete(entry.key);
-    }
-    this.sockets.reconcile(bindable(plan));
-  }
-
-  private unresolvedMessage(spec: string, code: string | undefined): string {
-    const why = code === 'ENODEV' ? 'no such interface' : `it has no ${this.family} address`;
-    return `cannot join ${this.group} on '${spec}': ${why} (${code ?? 'UNKNOWN'})`;
-  }
-
-  private markUnresolved(r: ResolvedInterface): void {
-    const previous = this.unresolved.get(r.spec);
-    const status: MembershipStatus = { interface: r.spec, address: undefined, joined: false, error: r.error };
-    this.unresolved.set(r.spec, status);
-    if (previous?.error === r.error) return;
-    this.problem({
-      operation: 'join',
-      code: r.error ?? 'UNKNOWN',
-      message: this.unresolvedMessage(r.spec, r.error),
-      interface: r.spec,
-      retryInMs: this.reconcileIntervalMs,
-    });
-  }
-
-  /**
-   * Restores the receiver's memberships. A membership the kernel lost with its interface re-created under the
-   * same address leaves a dead entry on the socket that no leave can remove (a leave by address resolves to
-   * the new interface), and Linux allows a socket 20 IPv4 memberships: so after such a loss the socket is
-   * replaced, which starts its list clean. Joins refused for being over that limit (ENOBUFS, more interfaces
-   * than igmp_max_memberships) are only reported: replacing the socket would not make room.
-   */
-  private join(receiver: Receiver, entry: PlanEntry): boolean {
-    const before = new Map(receiver.memberships.statuses().map((s) => [s.interface, s]));
-    let replace = false;
-    for (const change of receiver.memberships.reconcile(entry.targets)) {
-      const name = change.status.interface;
-      if (change.outcome === 'failed') {
-        if (before.get(name)?.error === change.status.error) continue;
-        this.problem({
-          operation: 'join',
-          code: change.status.error ?? 'UNKNOWN',
-          message:
-            change.error === undefined
-              ? this.unresolvedMessage(name, change.status.error)
-              : describeSocketError(`cannot join ${this.group} on '${name}'`, change.error),
-          interface: name === 'default' ? undefined : name,
-          retryInMs: this.reconcileIntervalMs,
-        });
-      } else if (change.outcome === 'rejoined') {
-        replace = true;
-        this.safeEmit(
-          'warning',
-          `membership of ${this.group} on '${name}' was lost (interface re-created) and restored`,
-        );
-      }
-    }
-    return replace;
-  }
-
   private async closeAll(): Promise<void> {
     const draining = this.draining;
     this.draining = undefined;
-    this.unresolved.clear();
-    await Promise.all([this.sockets.close(), draining?.close()]);
+    await Promise.all([this.receivers.close(), draining?.close()]);
   }
-}
 
-/** The plan entries that get a socket (an interface that does not resolve gets only a status). */
-function bindable(plan: PlanEntry[]): Map<string, PlanEntry> {
-  return new Map(plan.filter((e) => e.unresolved === undefined).map((e) => [e.key, e]));
+  /** Sockets for the group and port as they are now. */
+  private newReceivers(): Receivers {
+    const endpoint = { group: this.groupValue, port: this.portValue, family: this.family, where: this.where };
+    return new Receivers(endpoint, {
+      interfaces: () => this.interfacesValue,
+      reuseAddr: this.reuseAddr,
+      reconcileIntervalMs: this.reconcileIntervalMs,
+      onDatagram: this.onDatagram,
+      bound: (socket) => this.sizeBuffer(socket),
+      problem: (p) => this.problem(p),
+      warning: (message) => this.safeEmit('warning', message),
+      moving: () => this.moving,
+    });
+  }
 }
