@@ -17,17 +17,10 @@ import { errorCode, errorMessage, VaultMulticastError } from './errors.js';
 import { meterInstruments } from './instruments.js';
 import './net/dispose.js';
 import { checkEndpoint } from './net/endpoint.js';
-import {
-  type InterfaceSpec,
-  type IpFamily,
-  needsScope,
-  normaliseInterfaces,
-  type ResolvedInterface,
-  resolveInterfaces,
-} from './net/interfaces.js';
+import { type InterfaceSpec, normaliseInterfaces } from './net/interfaces.js';
 import { jitteredDelay } from './net/jitter.js';
-import { describeSocketError, openSocket } from './net/socket.js';
-import { type OpenSocket, SocketSet } from './net/socket-set.js';
+import { Senders } from './net/senders.js';
+import { describeSocketError } from './net/socket.js';
 import type {
   AnnouncementSigner,
   MembershipStatus,
@@ -86,17 +79,6 @@ export interface PublisherMetrics extends MetricsSnapshot {
   seq: number;
 }
 
-// Send errors after which the sending interface is looked up and applied again.
-const INTERFACE_ERRORS = new Set([
-  'ENODEV',
-  'EADDRNOTAVAIL',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-  'ENETDOWN',
-  'EINVAL',
-]);
-// Send errors after which the socket itself is replaced.
-const SOCKET_ERRORS = new Set(['EBADF', 'ERR_SOCKET_DGRAM_NOT_RUNNING', 'ENOTSOCK']);
 // A `seq` and a `timestamp` as long as they will ever get, so the size check at construction holds for every
 // later datagram.
 const LONGEST_SEQ = 1e15;
@@ -118,7 +100,6 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
   readonly maxBytes: number;
   readonly stats: PublisherStats;
 
-  private readonly family: IpFamily;
   private readonly where: string;
   private readonly announceTtl: number | undefined;
   private readonly goodbyeOnStop: boolean;
@@ -126,10 +107,8 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
   private readonly reconcileIntervalMs: number;
   private readonly clock: Clock;
   private readonly random: () => number;
-  /** One sending socket per interface; a new set for each start. */
-  private sockets: SocketSet<ResolvedInterface, OpenSocket>;
-  /** Per interface: whether its multicast interface is applied (kept while its socket is being re-created). */
-  private readonly statuses = new Map<string, MembershipStatus>();
+  /** One sending socket per interface, with its multicast interface. */
+  private readonly senders: Senders;
   private currentMessage: PublisherMessage = DEFAULT_MESSAGE;
   private isObjectMessage = false;
   private seq = 0;
@@ -147,7 +126,6 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
     this.port = options.port ?? DEFAULT_PORT;
     const endpoint = checkEndpoint(this.group, this.port);
     this.where = endpoint.where;
-    this.family = endpoint.family;
     this.ttl = options.ttl ?? DEFAULT_TTL;
     if (!Number.isInteger(this.ttl) || this.ttl < 0 || this.ttl > 255) {
       throw new VaultMulticastError('EINVAL', `ttl ${this.ttl} is not an integer between 0 and 255`);
@@ -175,7 +153,13 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
     this.stats = { packetsSent: 0, bytesSent: 0, sendErrors: {}, lastSentWallMs: 0 };
     this.updateMessage(options.message ?? DEFAULT_MESSAGE);
     this.startedMonoMs = this.clock.monotonicMs();
-    this.sockets = this.socketSet();
+    this.senders = new Senders(endpoint, {
+      interfaces: this.interfaces,
+      ttl: this.ttl,
+      loopback: this.loopback,
+      reconcileIntervalMs: this.reconcileIntervalMs,
+      problem: (operation, err, iface, retryInMs) => this.problem(operation, err, iface, retryInMs),
+    });
     if (options.meter) meterInstruments().publisher(options.meter, this);
   }
 
@@ -254,15 +238,7 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
   }
 
   private async doStart(): Promise<void> {
-    const targets = this.plan();
-    this.sockets = this.socketSet();
-    try {
-      await this.sockets.start(targets);
-    } catch (err) {
-      this.statuses.clear();
-      throw err;
-    }
-    this.sockets.reconcile(targets);
+    await this.senders.start();
     this.running = true;
     this.startedMonoMs = this.clock.monotonicMs();
     this.reconcileTimer = setInterval(() => {
@@ -340,7 +316,7 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
 
   /** Sending interfaces and whether each has its multicast interface applied. */
   interfaceStatus(): MembershipStatus[] {
-    return [...this.statuses.values()].map((s) => ({ ...s }));
+    return this.senders.statusList();
   }
 
   getMetrics(): PublisherMetrics {
@@ -375,7 +351,7 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
   /** Re-resolves interfaces now and re-applies each socket's multicast interface (the timer does it too). */
   reconcile(): void {
     if (!this.running) return;
-    this.sockets.reconcile(this.plan());
+    this.senders.reconcile();
   }
 
   private totalErrors(): number {
@@ -429,92 +405,9 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
     return this.signer ? this.signer.sign(bytes) : bytes;
   }
 
-  private resolve(): ResolvedInterface[] {
-    if (this.interfaces !== 'all' && this.interfaces.length === 0) {
-      return [{ spec: 'default', name: undefined, ifindex: undefined, address: undefined, error: undefined }];
-    }
-    return resolveInterfaces(this.interfaces, this.family);
-  }
-
-  /** The interfaces to send on, each with its status (kept across passes, so a problem is reported once). */
-  private plan(): Map<string, ResolvedInterface> {
-    const targets = new Map(this.resolve().map((t) => [t.spec, t]));
-    for (const key of this.statuses.keys()) if (!targets.has(key)) this.statuses.delete(key);
-    for (const [key, t] of targets) {
-      if (!this.statuses.has(key))
-        this.statuses.set(key, { interface: key, address: t.address, joined: false, error: undefined });
-    }
-    return targets;
-  }
-
-  private socketSet(): SocketSet<ResolvedInterface, OpenSocket> {
-    return new SocketSet<ResolvedInterface, OpenSocket>(
-      {
-        open: (key) => this.openSender(key),
-        apply: (open, target) => {
-          this.applyInterface(open, target);
-          return false;
-        },
-        retrying: (key, err, retryInMs) => this.problem('bind', err, key, retryInMs),
-      },
-      { maxBackoffMs: Math.max(1000, this.reconcileIntervalMs * 4) },
-    );
-  }
-
-  /** Where datagrams go: link-scope IPv6 groups carry the interface as the destination's scope. */
-  private destination(target: ResolvedInterface): string {
-    const group = this.group.split('%')[0] ?? this.group;
-    return needsScope(group) && target.name !== undefined ? `${group}%${target.name}` : this.group;
-  }
-
-  private async openSender(key: string): Promise<OpenSocket> {
-    const socket = await openSocket({ family: this.family, address: undefined, port: 0, reuseAddr: false });
-    socket.setMulticastTTL(this.ttl);
-    socket.setMulticastLoopback(this.loopback);
-    socket.on('error', (err) => this.problem('send', err, key, undefined));
-    return { socket };
-  }
-
-  private applyInterface({ socket }: OpenSocket, target: ResolvedInterface): void {
-    const previous = this.statuses.get(target.spec);
-    const setStatus = (status: MembershipStatus) => this.statuses.set(target.spec, status);
-    if (target.error !== undefined) {
-      setStatus({ interface: target.spec, address: undefined, joined: false, error: target.error });
-      if (previous?.error !== target.error) {
-        this.problem(
-          'setInterface',
-          Object.assign(
-            new Error(
-              `interface '${target.spec}' ${target.error === 'ENODEV' ? 'does not exist' : `has no ${this.family} address`}`,
-            ),
-            {
-              code: target.error,
-            },
-          ),
-          target.spec,
-          this.reconcileIntervalMs,
-        );
-      }
-      return;
-    }
-    if (target.address === undefined) {
-      setStatus({ interface: target.spec, address: undefined, joined: true, error: undefined });
-      return;
-    }
-    try {
-      socket.setMulticastInterface(target.address);
-      setStatus({ interface: target.spec, address: target.address, joined: true, error: undefined });
-    } catch (err) {
-      const code = errorCode(err);
-      setStatus({ interface: target.spec, address: target.address, joined: false, error: code });
-      if (previous?.error !== code) this.problem('setInterface', err, target.spec, this.reconcileIntervalMs);
-    }
-  }
-
   private sendAll(bytes: Buffer): Promise<void> {
     const sends: Promise<void>[] = [];
-    for (const [key, { socket }, target] of this.sockets.entries()) {
-      const status = this.statuses.get(key);
+    for (const { key, socket, destination, status } of this.senders.open()) {
       if (!status?.joined) {
         // Its interface is missing or has no address: sending anyway would leave by the kernel's default
         // route, maybe a network nobody chose. Count the miss; the problem was reported when it began.
@@ -525,7 +418,7 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
       sends.push(
         new Promise<void>((resolve) => {
           try {
-            socket.send(bytes, this.port, this.destination(target), (err) => {
+            socket.send(bytes, this.port, destination, (err) => {
               if (err) this.sendFailed(key, socket, err);
               else this.sendDone(bytes.length, key);
               resolve();
@@ -557,18 +450,7 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
       interface: key === 'default' ? undefined : key,
       retryInMs: undefined,
     });
-    if (!this.running) return;
-    if (SOCKET_ERRORS.has(code)) {
-      this.sockets.lost(key, socket, err);
-    } else if (INTERFACE_ERRORS.has(code)) {
-      // The interface may have been re-created or renumbered: look it up again before the next send.
-      const target = this.resolve().find((t) => t.spec === key);
-      const status = this.statuses.get(key);
-      if (target && status) {
-        this.statuses.set(key, { ...status, joined: false, error: code });
-        this.sockets.update(key, target);
-      }
-    }
+    if (this.running) this.senders.sendFailed(key, socket, err);
   }
 
   private problem(
@@ -596,7 +478,6 @@ export class VaultMultiPublisher extends EventEmitter<PublisherEvents> {
   }
 
   private async closeAll(): Promise<void> {
-    this.statuses.clear();
-    await this.sockets.close();
+    await this.senders.close();
   }
 }
