@@ -23,13 +23,13 @@ export {
 } from './discovery/drop-reasons.js';
 export { VaultMulticastError } from './discovery/errors.js';
 export { emptyIgnoredCounts, IGNORED_FIELDS, type IgnoredField } from './discovery/ignored-fields.js';
-export {
-  type ListenerCallback,
-  type ListenerEvents,
-  type ListenerMetrics,
-  type ListenerOptions,
-  VaultMultiListener,
-} from './discovery/listener.js';
+export { VaultMultiListener } from './discovery/listener.js';
+export type {
+  ListenerCallback,
+  ListenerEvents,
+  ListenerMetrics,
+  ListenerOptions,
+} from './discovery/listener-types.js';
 export type { InterfaceSpec } from './discovery/net/interfaces.js';
 export {
   type PublisherEvents,

@@ -12,7 +12,8 @@
  * single follow-up, so a burst of SIGHUPs costs at most two reloads.
  */
 import { EventEmitter } from 'node:events';
-import { type ListenerSettings, VaultMultiListener } from '../discovery/listener.js';
+import { VaultMultiListener } from '../discovery/listener.js';
+import type { ListenerSettings } from '../discovery/listener-types.js';
 import { VaultMultiPublisher } from '../discovery/publisher.js';
 import { createReceiveGuards, createSigner, ReplayCache } from '../discovery/security/index.js';
 import type { AnnouncementSigner, PublisherStats } from '../discovery/types.js';

@@ -1,6 +1,5 @@
 import type { RemoteInfo, Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import type { Meter } from '@opentelemetry/api';
 import { type Clock, systemClock } from './clock.js';
 import { decodeAnnouncement } from './codec.js';
 import {
@@ -19,8 +18,15 @@ import { errorCode, errorMessage } from './errors.js';
 import { emptyIgnoredCounts, IGNORED_FIELDS, type IgnoredField } from './ignored-fields.js';
 import { meterInstruments } from './instruments.js';
 import './net/dispose.js';
+import type {
+  ListenerCallback,
+  ListenerEvents,
+  ListenerMetrics,
+  ListenerOptions,
+  ListenerSettings,
+} from './listener-types.js';
 import { checkEndpoint, type Endpoint } from './net/endpoint.js';
-import { type InterfaceSpec, type IpFamily, normaliseInterfaces } from './net/interfaces.js';
+import { type IpFamily, normaliseInterfaces } from './net/interfaces.js';
 import { PayloadCache } from './net/payload-cache.js';
 import { type ReceiveBufferReport, sizeReceiveBuffer } from './net/receive-buffer.js';
 import { Receivers } from './net/receivers.js';
@@ -36,118 +42,13 @@ import {
 import type {
   Announcement,
   DecodeOptions,
-  DownReason,
   ListenerStats,
   MembershipStatus,
-  MetricsSnapshot,
   ReceiveGuard,
-  ServiceConflict,
   ServiceRecord,
   SocketProblem,
   SourceInfo,
 } from './types.js';
-
-/**
- * The original's callback: every JSON object received, the sender's address. `announcement` is the
- * normalised view when the object is a service (a `type` and an address), undefined when it is not.
- */
-export type ListenerCallback = (
-  data: Record<string, unknown>,
-  announcement: Announcement | undefined,
-  source: string,
-) => void;
-
-export interface ListenerOptions {
-  group?: string;
-  port?: number;
-  /** Interface names or addresses, a comma-separated list, 'all', or undefined for the kernel's choice. */
-  interfaces?: InterfaceSpec;
-  /** The original's socket timeout in seconds; kept for API compatibility (this listener never polls). */
-  timeout?: number;
-  /** Largest datagram accepted, bytes (the original's recvfrom size). */
-  bufferSize?: number;
-  /** SO_RCVBUF to ask the kernel for, bytes. */
-  receiveBufferSize?: number;
-  /** Seconds without an announcement before a service turns stale. */
-  serviceTimeout?: number;
-  /** Seconds a stale or departed service stays listed before it is forgotten. */
-  retention?: number;
-  maxServices?: number;
-  /** Announcement bytes the registry keeps at most; over it the largest lose their extra keys (default 64 MiB). */
-  maxRegistryBytes?: number;
-  /** Substring a service's `type` must contain (the widget's filter); '' accepts all. */
-  typeFilter?: string;
-  /**
-   * Whether `ttl`, `seq`, `timestamp`, `goodbye` and `metrics_port` carry their meaning here (default true).
-   * Set false when your application uses those keys for its own purposes: they then stay plain data.
-   */
-  extensions?: boolean;
-  callback?: ListenerCallback;
-  /** Admission checks run on the raw bytes before decoding, in order. */
-  guards?: readonly ReceiveGuard[];
-  reuseAddr?: boolean;
-  /** Milliseconds between passes that re-resolve interfaces and restore lost memberships. */
-  reconcileInterval?: number;
-  clock?: Clock;
-  meter?: Meter;
-}
-
-/**
- * What `reconfigure()` may change on a running listener. Absent keys keep their value; `interfaces` present
- * as undefined means the kernel's choice.
- */
-export type ListenerSettings = Pick<
-  ListenerOptions,
-  | 'group'
-  | 'port'
-  | 'interfaces'
-  | 'bufferSize'
-  | 'receiveBufferSize'
-  | 'serviceTimeout'
-  | 'retention'
-  | 'maxServices'
-  | 'maxRegistryBytes'
-  | 'typeFilter'
-  | 'guards'
-  | 'extensions'
->;
-
-export interface ListenerEvents {
-  /**
-   * The original's `recv_signal`: every JSON object received (services and other objects alike), its
-   * normalised view when it is a service (undefined otherwise), the sender's address.
-   */
-  message: [data: Record<string, unknown>, announcement: Announcement | undefined, source: string];
-  up: [record: ServiceRecord];
-  update: [record: ServiceRecord];
-  down: [record: ServiceRecord, reason: DownReason];
-  removed: [record: ServiceRecord];
-  conflict: [conflict: ServiceConflict];
-  /** A datagram that was not accepted. Emitted only while someone listens. */
-  drop: [reason: DropReason, source: string, detail: string];
-  /** A socket-level problem (never `error`, so that nobody listening cannot crash the process). */
-  socketError: [problem: SocketProblem];
-  warning: [message: string];
-}
-
-/** `getMetrics()`: the original's keys, then this library's additions (counts since the last reset). */
-export interface ListenerMetrics extends MetricsSnapshot {
-  accepted: number;
-  dropped: Record<DropReason, number>;
-  /** Accepted announcements with a field whose value could not be used, by field (not errors). */
-  ignored_fields: Record<IgnoredField, number>;
-  callback_errors: number;
-  services: { up: number; stale: number; gone: number };
-  discovered: number;
-  expired: number;
-  goodbyes: number;
-  conflicts: number;
-  refused: number;
-  memberships: MembershipStatus[];
-  receive_buffer_bytes: number | undefined;
-  /** Unix seconds of the last datagram received, or null before the first. */
-  last_received_at: number | null;
-}
 
 const SWEEP_INTERVAL_MS = 1000;
 /**
