@@ -220,7 +220,15 @@ export class SocketSet<P, S extends OpenSocket> {
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       if (this.closed || this.slots.get(slot.key) !== slot || slot.open || slot.opening) return;
-      const plan = this.owner.replan ? this.owner.replan(slot.key) : slot.plan;
+      let plan: P | undefined;
+      try {
+        plan = this.owner.replan ? this.owner.replan(slot.key) : slot.plan;
+      } catch (err) {
+        // Looking the interface up can fail too (EMFILE when descriptors run out): try again later, never
+        // throw from a timer.
+        this.retry(slot, err);
+        return;
+      }
       if (plan === undefined) return;
       slot.plan = plan;
       this.openNow(slot);
