@@ -6,6 +6,7 @@
 #     tests), python3 (the original's stand-in), procps;
 #   - helm and helm-unittest, built from the Go module proxy (scripts/install-helm.sh), and actionlint.
 # Run as root (apt-get and network namespaces need it). Idempotent: what is present is kept.
+# `--node-only` installs just the two Node.js binaries (no root needed), for a machine whose own Node is older.
 # Afterwards put Node 24 first on PATH:  export PATH="$PWD/.cache/node/24/bin:$PATH"
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +27,7 @@ install_node() { # major version
 install_node 24 "$NODE24"
 install_node 22 "$NODE22"
 echo "node: $(.cache/node/24/bin/node --version) and $(.cache/node/22/bin/node --version) in .cache/node"
+[ "${1:-}" = --node-only ] && exit 0
 
 export DEBIAN_FRONTEND=noninteractive
 need_apt=()
