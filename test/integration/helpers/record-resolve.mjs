@@ -1,12 +1,13 @@
 // Module hooks that print every resolved module URL to stderr as `resolved <url>`, so a test can list
 // exactly what importing the library loads. Registered with: node --import ./record-resolve.mjs
-import { register } from 'node:module';
+// registerHooks runs the hook on the main thread: hooks given to register() run on a loader thread whose
+// stderr writes can be lost when the process exits first, which made the list come back short now and then.
+import { registerHooks } from 'node:module';
 
-if (!process.env.VM_RESOLVE_HOOK_LOADED) {
-  process.env.VM_RESOLVE_HOOK_LOADED = '1';
-  register(
-    `data:text/javascript,${encodeURIComponent(
-      'export async function resolve(s, c, next) { const r = await next(s, c); process.stderr.write("resolved " + r.url + "\\n"); return r; }',
-    )}`,
-  );
-}
+registerHooks({
+  resolve(specifier, context, nextResolve) {
+    const resolved = nextResolve(specifier, context);
+    process.stderr.write(`resolved ${resolved.url}\n`);
+    return resolved;
+  },
+});
