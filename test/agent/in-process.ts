@@ -57,16 +57,28 @@ export async function startTestAgent(
   };
 }
 
-/** Sockets of this process's namespace bound to `address:port`, as /proc/net/udp inodes. */
+/**
+ * Sockets of this process's namespace bound to `address:port`, as /proc/net/udp inodes. The kernel hands the
+ * table out a page at a time, and sockets that other tests open or close in between can make a read repeat or
+ * skip a line: a listing is taken once two reads in a row agree, and each inode counts once.
+ */
 export async function udpSocketInodes(address: string, port: number): Promise<string[]> {
   const { readFile } = await import('node:fs/promises');
   const hexAddr = Buffer.from(address.split('.').map(Number).reverse()).toString('hex').toUpperCase();
   const local = `${hexAddr}:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  const text = await readFile('/proc/net/udp', 'utf8');
-  const out: string[] = [];
-  for (const line of text.split('\n').slice(1)) {
-    const cols = line.trim().split(/\s+/);
-    if (cols[1] === local && cols[9] !== undefined) out.push(cols[9]);
+  const read = async (): Promise<string[]> => {
+    const inodes = new Set<string>();
+    for (const line of (await readFile('/proc/net/udp', 'utf8')).split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols[1] === local && cols[9] !== undefined) inodes.add(cols[9]);
+    }
+    return [...inodes].sort();
+  };
+  let last = await read();
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const again = await read();
+    if (again.join() === last.join()) break;
+    last = again;
   }
-  return out;
+  return last;
 }
