@@ -11,6 +11,7 @@ import type { MembershipStatus, SocketProblem } from '../types.js';
 import type { Endpoint } from './endpoint.js';
 import { needsScope, type ResolvedInterface, resolveInterfaces } from './interfaces.js';
 import { MembershipSet } from './membership.js';
+import { countReads } from './read-backlog.js';
 import { describeSocketError, openSocket } from './socket.js';
 import { SocketSet } from './socket-set.js';
 
@@ -164,7 +165,7 @@ export class Receivers {
       reuseAddr: this.host.reuseAddr,
     });
     this.host.bound(socket);
-    socket.on('message', this.host.onDatagram);
+    countReads(socket, this.host.onDatagram);
     socket.on('error', (err) =>
       this.host.problem({
         operation: 'receive',
