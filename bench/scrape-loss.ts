@@ -138,6 +138,11 @@ interface Outcome extends ReceiverReport {
   sendRate: number;
 }
 
+/** Node flags for the receiver, to look inside a run: VM_BENCH_RECEIVER_FLAGS='--trace-gc --cpu-prof'. */
+function receiverFlags(): string[] {
+  return (process.env.VM_BENCH_RECEIVER_FLAGS ?? '').split(' ').filter(Boolean);
+}
+
 async function orchestrate(mode: string, seconds: number, rate: number): Promise<void> {
   if (!process.env.VM_TEST_NETNS)
     throw new Error('scrape-loss must run inside a throwaway namespace (scripts/in-netns.sh)');
@@ -147,7 +152,17 @@ async function orchestrate(mode: string, seconds: number, rate: number): Promise
   const sink = await otlpSink();
   const receiver = spawn(
     'nice',
-    ['-n', '-20', ...pinned(0), process.execPath, self, 'receive', mode, sink.url],
+    [
+      '-n',
+      '-20',
+      ...(process.env.VM_BENCH_PIN_RECEIVER === '0' ? [] : pinned(0)),
+      process.execPath,
+      ...receiverFlags(),
+      self,
+      'receive',
+      mode,
+      sink.url,
+    ],
     {
       detached: true,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
