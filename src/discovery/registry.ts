@@ -209,6 +209,7 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
    * for every datagram.
    */
   readonly #byType = new Map<string, Map<string, Entry>>();
+  #removals = 0;
   #size = 0;
   /** Expiry wheel: bucket number → up entries that may expire in or after that bucket. */
   readonly #wheel = new Map<number, Set<Entry>>();
@@ -288,6 +289,14 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
     const nul = key.indexOf('\0');
     if (nul < 0) return undefined;
     return this.#byType.get(key.slice(0, nul))?.get(key.slice(nul + 1))?.rec;
+  }
+
+  /**
+   * How many services were forgotten since the registry was made. A walk over services() during which it did
+   * not change met no service twice (only a service forgotten and learned again comes round a second time).
+   */
+  get removals(): number {
+    return this.#removals;
   }
 
   *services(): IterableIterator<ServiceRecord> {
@@ -404,6 +413,7 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
       entry.claimName = undefined;
       entry.clash = undefined;
     }
+    this.#removals += entries.length;
     for (const entry of entries) this.emit('removed', entry.rec);
   }
 
@@ -596,6 +606,7 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
     this.#shares.delete(rec.source, entry);
     this.#unsize(entry);
     this.#setCount(rec.state, -1);
+    this.#removals++;
     this.emit('removed', rec);
   }
 

@@ -17,8 +17,18 @@ import type {
   ServiceState,
 } from '../../src/discovery/types.js';
 
+/** A map that counts the entries it forgets, as ServiceRegistry.removals does. */
+class CountingMap<K, V> extends Map<K, V> {
+  removals = 0;
+  override delete(key: K): boolean {
+    const had = super.delete(key);
+    if (had) this.removals++;
+    return had;
+  }
+}
+
 export class FakeRegistry {
-  readonly records = new Map<string, ServiceRecord>();
+  readonly records = new CountingMap<string, ServiceRecord>();
   stats: RegistryStats = { discovered: 0, expired: 0, goodbyes: 0, conflicts: 0, refused: 0 };
   boundStats = { evicted: 0, cut: 0 };
   bytes = 0;
@@ -28,6 +38,9 @@ export class FakeRegistry {
   }
   get size(): number {
     return this.records.size;
+  }
+  get removals(): number {
+    return this.records.removals;
   }
   counts(): { up: number; stale: number; gone: number } {
     const c = { up: 0, stale: 0, gone: 0 };
