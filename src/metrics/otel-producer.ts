@@ -149,9 +149,10 @@ export class AgentMetricProducer implements MetricProducer {
         samples.map((s) => point(def, s.labels, s.value)),
       );
 
+    const slicer = new TimeSlicer(this.#opts);
     const metrics: MetricData[] = [];
     for (const key of Object.keys(SAMPLE_READERS) as SampledFamilyKey[]) {
-      const samples = SAMPLE_READERS[key](state);
+      const samples = await SAMPLE_READERS[key](state, slicer);
       if (samples.length > 0) metrics.push(fromSamples(METRICS[key], samples));
     }
 
@@ -161,7 +162,6 @@ export class AgentMetricProducer implements MetricProducer {
     const info: DataPoint<number>[] = [];
     const age: DataPoint<number>[] = [];
     const lost: DataPoint<number>[] = [];
-    const slicer = new TimeSlicer(this.#opts);
     for (const entry of state.listeners()) {
       const base = listenerLabels(entry);
       const listenerKey = `${base.listener}\u0000${base.group}\u0000${base.port}`;

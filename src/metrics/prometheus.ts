@@ -22,6 +22,7 @@ import { METRICS } from './names.js';
 import { SAMPLE_READERS, type SampledFamilyKey } from './samples.js';
 import { collectBody, type ServiceSeriesOptions, type Sink, writeServiceSeries } from './service-series.js';
 import type { AgentState } from './state.js';
+import { TimeSlicer } from './time-slicer.js';
 
 export type { Sink } from './service-series.js';
 
@@ -76,12 +77,16 @@ async function processFamilies(registry: Registry, format: ExpositionFormat): Pr
   return text;
 }
 
-function sampledFamilies(state: AgentState, format: ExpositionFormat): string {
+async function sampledFamilies(
+  state: AgentState,
+  format: ExpositionFormat,
+  slicer: TimeSlicer,
+): Promise<string> {
   let text = '';
   for (const key of Object.keys(SAMPLE_READERS) as SampledFamilyKey[]) {
     const def = METRICS[key];
     text += familyHeader(def, format);
-    for (const s of SAMPLE_READERS[key](state)) text += sampleLine(def.name, s.labels, s.value);
+    for (const s of await SAMPLE_READERS[key](state, slicer)) text += sampleLine(def.name, s.labels, s.value);
   }
   return text;
 }
@@ -97,7 +102,7 @@ export function createMetricsHandler(state: AgentState, opts: MetricsHandlerOpti
   }
   const write = async (sink: Sink, format: ExpositionFormat = 'text'): Promise<void> => {
     await refreshKernelDrops(state);
-    let prefix = sampledFamilies(state, format);
+    let prefix = await sampledFamilies(state, format, new TimeSlicer(opts));
     if (registry) prefix += await processFamilies(registry, format);
     await writeServiceSeries(state, sink, { ...opts, format, prefix });
   };

@@ -12,6 +12,7 @@ import { kernelDropsOf } from './kernel-drops.js';
 import type { MetricKey } from './names.js';
 import { sdTargets } from './sd-targets.js';
 import type { AgentState, ListenerEntry, PublisherEntry } from './state.js';
+import type { TimeSlicer } from './time-slicer.js';
 import { REVISION } from './version.js';
 
 export type Labels = Record<string, string>;
@@ -21,7 +22,11 @@ export interface Sample {
   readonly value: number;
 }
 
-export type SampleReader = (state: AgentState) => Sample[];
+/**
+ * Reads one family. Most read a few counters; one that walks every service (sd_targets_withheld) is async
+ * and slices its walk with `slicer`, so that a scrape at 100,000 services never holds the loop for it.
+ */
+export type SampleReader = (state: AgentState, slicer?: TimeSlicer) => Sample[] | Promise<Sample[]>;
 
 /** The families written from the registry by the per-service serializer rather than read here. */
 export const SERVICE_FAMILIES = [
@@ -160,7 +165,9 @@ export const SAMPLE_READERS: Record<SampledFamilyKey, SampleReader> = {
   configReloadSuccessful: (state) => [{ labels: {}, value: state.reload.lastSuccess ? 1 : 0 }],
   configReloadTimestamp: (state) => [{ labels: {}, value: state.reload.lastSuccessWallMs / 1000 }],
   httpRejected: (state) => byReason({}, state.httpRejected ?? {}),
-  sdTargetsWithheld: (state) => [{ labels: {}, value: sdTargets(state).withheld }],
+  sdTargetsWithheld: async (state, slicer) => [
+    { labels: {}, value: (await sdTargets(state, slicer)).withheld },
+  ],
   configReloads: (state) => [
     { labels: { result: 'success' }, value: state.reload.successes },
     { labels: { result: 'failure' }, value: state.reload.failures },

@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { anyContains, type Network, parseAddress, parseNetwork } from '../discovery/security/cidr.js';
 import type { ServiceRecord } from '../discovery/types.js';
 import type { AgentState } from './state.js';
+import { TimeSlicer } from './time-slicer.js';
 
 export interface SdTargetGroup {
   targets: string[];
@@ -78,7 +79,10 @@ function ownServices(state: AgentState): Set<string> {
  * never connects to these addresses; Prometheus does, if the operator points it here. `withheld` counts the
  * services left out by the target rule above.
  */
-export function sdTargets(state: AgentState): { groups: SdTargetGroup[]; withheld: number } {
+export async function sdTargets(
+  state: AgentState,
+  slicer: TimeSlicer = new TimeSlicer(),
+): Promise<{ groups: SdTargetGroup[]; withheld: number }> {
   const own = ownServices(state);
   const seen = new Set<string>();
   const groups: SdTargetGroup[] = [];
@@ -86,6 +90,7 @@ export function sdTargets(state: AgentState): { groups: SdTargetGroup[]; withhel
   let withheld = 0;
   for (const entry of state.listeners()) {
     for (const rec of entry.listener.registry.services()) {
+      if (slicer.due()) await slicer.yield();
       if (rec.state !== 'up' || rec.metricsPort === undefined) continue;
       if (own.has(`${rec.type}\0${rec.name}\0${rec.addr}`)) continue;
       const host = sdTargetHost(rec, allowed);
@@ -111,6 +116,6 @@ export function sdTargets(state: AgentState): { groups: SdTargetGroup[]; withhel
   return { groups, withheld };
 }
 
-export function sdTargetGroups(state: AgentState): SdTargetGroup[] {
-  return sdTargets(state).groups;
+export async function sdTargetGroups(state: AgentState): Promise<SdTargetGroup[]> {
+  return (await sdTargets(state)).groups;
 }

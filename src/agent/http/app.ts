@@ -180,7 +180,9 @@ export function buildApp({ agent, hub, webRoot, listenHost }: AppDeps): Express 
     },
   });
   route('/api/v1/status', { get: (_req, res) => void res.json(statusView(agent, statusExtras(agent))) });
-  route('/api/v1/sd', { get: (_req, res) => void res.json(sdTargetGroups(agent)) });
+  route('/api/v1/sd', {
+    get: (_req, res, next) => void sdTargetGroups(agent).then((groups) => res.json(groups), next),
+  });
   route('/api/v1/events', { get: (req, res) => hub.handle(req, res) });
 
   const adminGate = mutatingGate({
