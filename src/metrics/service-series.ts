@@ -182,11 +182,9 @@ export async function writeServiceSeries(
   const flush = async (): Promise<void> => {
     if (out.length === 0) return;
     const chunk = out.take();
-    const waiting = sink(chunk, () => out.recycle(chunk));
-    if (waiting) {
-      await waiting;
-      slicer.restart();
-    }
+    // A drain wait does not start a new slice: on a fast socket 'drain' comes in a nextTick of the same turn,
+    // and restarting the slice there let one scrape hold the loop for 100 ms at 100,000 services.
+    await sink(chunk, () => out.recycle(chunk));
   };
   if (opts.prefix) out.utf8(opts.prefix);
 

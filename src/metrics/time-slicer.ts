@@ -62,11 +62,10 @@ export class TimeSlicer {
       this.#reads.mark();
       await nextTurn();
     } while (this.#reads.backlogged() && performance.now() < until);
-    this.restart();
+    this.#restart();
   }
 
-  /** Starts a new slice without yielding (after the caller waited for something else, such as a drain). */
-  restart(): void {
+  #restart(): void {
     this.#start = performance.now();
     this.#items = 0;
     this.#sinceCheck = 0;

@@ -8,8 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { DROP_REASONS } from '../../src/discovery/drop-reasons.js';
 import { METRICS } from '../../src/metrics/names.js';
 import { createMetricsHandler } from '../../src/metrics/prometheus.js';
+import { SAMPLE_READERS } from '../../src/metrics/samples.js';
 import { serveMetrics } from '../../src/metrics/serve.js';
-import { renderServiceSeries } from '../../src/metrics/service-series.js';
+import { collectBody, renderServiceSeries, writeServiceSeries } from '../../src/metrics/service-series.js';
+import { TimeSlicer } from '../../src/metrics/time-slicer.js';
 import { REVISION } from '../../src/metrics/version.js';
 import { duplicateSeries, find, parseExposition, promtoolCheck } from './exposition.js';
 import { FakeState } from './fakes.js';
@@ -311,6 +313,60 @@ describe('createMetricsHandler', () => {
       expect(promtoolCheck(body).status).toBe(0);
       expect(find(exp, METRICS.serviceUp.name).length).toBeGreaterThanOrEqual(4999);
     }
+  });
+
+  it('gives the loop back every slice even when the socket drains within the same turn', async () => {
+    const state = new FakeState();
+    const lan = state.addListener('lan');
+    for (let i = 0; i < 20_000; i++)
+      lan.registry.add({ type: 'T', name: `s${i}`, addr: `10.4.${i >> 8}.${i & 255}:1` });
+    let turns = 0;
+    let ticking = true;
+    const tick = () => {
+      turns++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    // A loopback socket that takes every chunk: write() says "wait", and 'drain' comes in a nextTick. Waiting
+    // for it is not a turn of the loop, so it must not count as one.
+    const body = await collectBody((sink) =>
+      writeServiceSeries(
+        state,
+        (chunk, written) => {
+          sink(chunk, written);
+          return new Promise<void>((r) => process.nextTick(r));
+        },
+        { sliceMs: 1 },
+      ),
+    );
+    ticking = false;
+    expect(body.length).toBeGreaterThan(20 * 64 * 1024);
+    expect(turns).toBeGreaterThanOrEqual(3);
+  });
+
+  it('counts withheld SD targets in slices, not in one walk of every service', async () => {
+    const state = new FakeState();
+    const lan = state.addListener('lan');
+    // Announced from link-local addresses: never offered as targets by default, so each one is withheld.
+    for (let i = 0; i < 3000; i++)
+      lan.registry.add({
+        type: 'T',
+        name: `s${i}`,
+        addr: `10.5.${i >> 8}.${i & 255}:1`,
+        metricsPort: 9100,
+        source: `169.254.${i >> 8}.${i & 255}`,
+      });
+    let turns = 0;
+    let ticking = true;
+    const tick = () => {
+      turns++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const samples = await SAMPLE_READERS.sdTargetsWithheld(state, new TimeSlicer({ yieldEvery: 500 }));
+    ticking = false;
+    expect(samples).toEqual([{ labels: {}, value: 3000 }]);
+    expect(turns).toBeGreaterThanOrEqual(5);
   });
 
   it('serves a body of many reused chunks intact over HTTP, to a slow reader and through gzip', async () => {
