@@ -3,13 +3,14 @@
  * (no socket), /metrics served by the agent's own handler on 127.0.0.1, an OTLP receiver on 127.0.0.1.
  *   node --expose-gc dist/bench/scale-run.js 100000      → one JSON line
  */
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { startOtlpExport } from '../src/metrics/otlp.js';
 import { createMetricsHandler } from '../src/metrics/prometheus.js';
 import { serveMetrics } from '../src/metrics/serve.js';
-import { agentState, PROMETHEUS_ACCEPT, populatedListener } from './scrape-fixture.js';
+import { agentState, populatedListener } from './scrape-fixture.js';
 import { cpuAndWall, longestStallDuring, summary } from './stats.js';
 
 const n = Number(process.argv[2] ?? 10_000);
@@ -23,43 +24,33 @@ await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
 const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
 gc();
 
-/** One scrape as a client in this process: the wall time until the last byte arrived. */
-async function scrape(headers: Record<string, string>): Promise<{ ms: number; bytes: number }> {
-  const t0 = performance.now();
-  // fetch would decompress by itself and hide the size on the wire; count raw bytes via node:http instead.
-  const { request } = await import('node:http');
-  const bytes = await new Promise<number>((resolve, reject) => {
-    const req = request(url, { headers }, (res) => {
-      let total = 0;
-      res.on('data', (c: Buffer) => {
-        total += c.length;
-      });
-      res.on('end', () => resolve(total));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
+/** Five cold scrapes of each kind from a scraper process (bench/scrape-client.ts), as Prometheus scrapes. */
+async function scrapeFromAnotherProcess(): Promise<ScrapeReport> {
+  const client = spawn(
+    process.execPath,
+    [fileURLToPath(new URL('./scrape-client.js', import.meta.url)), url, '5', '1000'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  let out = '';
+  client.stdout.on('data', (c: Buffer) => {
+    out += c.toString('utf8');
   });
-  return { ms: performance.now() - t0, bytes };
+  const code = await new Promise<number | null>((r) => client.once('exit', r));
+  if (code !== 0) throw new Error(`scrape client exited with ${code}`);
+  return JSON.parse(out) as ScrapeReport;
 }
 
-const prometheus = { accept: PROMETHEUS_ACCEPT, 'accept-encoding': 'gzip' };
-const gzipRuns: number[] = [];
-const textRuns: number[] = [];
-let gzipBytes = 0;
-let bodyBytes = 0;
-const { stallMs: scrapeStallMs } = await longestStallDuring(async () => {
-  for (let i = 0; i < 5; i++) {
-    await pause(1000);
-    const z = await scrape(prometheus);
-    gzipRuns.push(z.ms);
-    gzipBytes = z.bytes;
-    await pause(1000);
-    const t = await scrape({});
-    textRuns.push(t.ms);
-    bodyBytes = t.bytes;
-  }
-});
+interface ScrapeReport {
+  gzipMs: number[];
+  textMs: number[];
+  gzipBytes: number;
+  bodyBytes: number;
+}
+
+const { result: scrapes, stallMs: scrapeStallMs } = await longestStallDuring(scrapeFromAnotherProcess);
+const { gzipMs: gzipRuns, textMs: textRuns, gzipBytes, bodyBytes } = scrapes;
 
 gc();
 const rssScrapes = process.memoryUsage().rss;
