@@ -18,6 +18,21 @@ import { FakeState } from './fakes.js';
 
 const L = { listener: 'lan', group: '224.1.1.1', port: '5004' };
 
+/**
+ * Counts turns of the event loop until stopped; `onTurn` runs at each (to change the registry mid-scrape).
+ * A scrape that never gives the loop back shows no turns.
+ */
+function countTurns(onTurn: (turn: number) => void = () => {}): { turns: () => number; stop: () => void } {
+  let turns = 0;
+  let ticking = true;
+  const tick = () => {
+    onTurn(++turns);
+    if (ticking) setImmediate(tick);
+  };
+  setImmediate(tick);
+  return { turns: () => turns, stop: () => void (ticking = false) };
+}
+
 function scenario() {
   const state = new FakeState();
   const lan = state.addListener('lan');
@@ -262,21 +277,17 @@ describe('createMetricsHandler', () => {
     const lan = state.addListener('lan');
     for (let i = 0; i < 3000; i++)
       lan.registry.add({ type: 'T', name: `s${i}`, addr: `10.3.${i >> 8}.${i & 255}:1` });
-    let turns = 0;
-    let ticking = true;
-    const tick = () => {
+    const loop = countTurns((turn) => {
       // After the first slices walked past it, the first service leaves and comes back (a new record, last
       // in the registry's order), so a walk that yields meets its key a second time.
-      if (++turns === 2) {
+      if (turn === 2) {
         lan.registry.records.delete('T\u000010.3.0.0:1');
         lan.registry.add({ type: 'T', name: 's0', addr: '10.3.0.0:1' });
       }
-      if (ticking) setImmediate(tick);
-    };
-    setImmediate(tick);
+    });
     const body = await renderServiceSeries(state, { yieldEvery: 500 });
-    ticking = false;
-    expect(turns).toBeGreaterThan(2);
+    loop.stop();
+    expect(loop.turns()).toBeGreaterThan(2);
     const exp = parseExposition(body);
     expect(duplicateSeries(exp)).toEqual([]);
     expect(find(exp, METRICS.serviceUp.name, { address: '10.3.0.0:1' })).toHaveLength(1);
@@ -289,24 +300,19 @@ describe('createMetricsHandler', () => {
     for (let i = 0; i < 5000; i++)
       lan.registry.add({ type: 'T', name: `s${i}`, addr: `10.2.${i >> 8}.${i & 255}:1` });
     const handler = createMetricsHandler(state, { processMetrics: false, yieldEvery: 1000 });
-    let turns = 0;
-    let ticking = true;
-    const tick = () => {
-      turns++;
+    const loop = countTurns((turn) => {
       // A datagram arriving mid-scrape: the registry forgets a service and learns a new one.
-      if (turns === 2) {
+      if (turn === 2) {
         lan.registry.records.delete('T\u000010.2.19.135:1');
         lan.registry.add({ type: 'T', name: 'late', addr: '10.9.9.9:1' });
       }
-      if (ticking) setImmediate(tick);
-    };
-    setImmediate(tick);
+    });
     // The per-service part alone (no /proc reads or prom-client awaits): it must still give way.
     const series = await renderServiceSeries(state, { yieldEvery: 1000 });
-    expect(turns).toBeGreaterThanOrEqual(4);
+    expect(loop.turns()).toBeGreaterThanOrEqual(4);
     expect(promtoolCheck(series).status).toBe(0);
     const [a, b] = await Promise.all([handler.render(), handler.render()]);
-    ticking = false;
+    loop.stop();
     for (const body of [a, b]) {
       const exp = parseExposition(body);
       expect(duplicateSeries(exp)).toEqual([]);
@@ -320,13 +326,7 @@ describe('createMetricsHandler', () => {
     const lan = state.addListener('lan');
     for (let i = 0; i < 20_000; i++)
       lan.registry.add({ type: 'T', name: `s${i}`, addr: `10.4.${i >> 8}.${i & 255}:1` });
-    let turns = 0;
-    let ticking = true;
-    const tick = () => {
-      turns++;
-      if (ticking) setImmediate(tick);
-    };
-    setImmediate(tick);
+    const loop = countTurns();
     // A loopback socket that takes every chunk: write() says "wait", and 'drain' comes in a nextTick. Waiting
     // for it is not a turn of the loop, so it must not count as one.
     const body = await collectBody((sink) =>
@@ -339,9 +339,9 @@ describe('createMetricsHandler', () => {
         { sliceMs: 1 },
       ),
     );
-    ticking = false;
+    loop.stop();
     expect(body.length).toBeGreaterThan(20 * 64 * 1024);
-    expect(turns).toBeGreaterThanOrEqual(3);
+    expect(loop.turns()).toBeGreaterThanOrEqual(3);
   });
 
   it('counts withheld SD targets in slices, not in one walk of every service', async () => {
@@ -356,17 +356,11 @@ describe('createMetricsHandler', () => {
         metricsPort: 9100,
         source: `169.254.${i >> 8}.${i & 255}`,
       });
-    let turns = 0;
-    let ticking = true;
-    const tick = () => {
-      turns++;
-      if (ticking) setImmediate(tick);
-    };
-    setImmediate(tick);
+    const loop = countTurns();
     const samples = await SAMPLE_READERS.sdTargetsWithheld(state, new TimeSlicer({ yieldEvery: 500 }));
-    ticking = false;
+    loop.stop();
     expect(samples).toEqual([{ labels: {}, value: 3000 }]);
-    expect(turns).toBeGreaterThanOrEqual(5);
+    expect(loop.turns()).toBeGreaterThanOrEqual(5);
   });
 
   it('serves a body of many reused chunks intact over HTTP, to a slow reader and through gzip', async () => {
