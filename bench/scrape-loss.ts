@@ -138,9 +138,12 @@ interface Outcome extends ReceiverReport {
   sendRate: number;
 }
 
-/** Node flags for the receiver, to look inside a run: VM_BENCH_RECEIVER_FLAGS='--trace-gc --cpu-prof'. */
+/**
+ * Node flags for the receiver: the agent's own (its `#!` line, npm start and the image set the semi-space
+ * size), plus any to look inside a run: VM_BENCH_RECEIVER_FLAGS='--trace-gc --cpu-prof'.
+ */
 function receiverFlags(): string[] {
-  return (process.env.VM_BENCH_RECEIVER_FLAGS ?? '').split(' ').filter(Boolean);
+  return ['--max-semi-space-size=16', ...(process.env.VM_BENCH_RECEIVER_FLAGS ?? '').split(' ').filter(Boolean)];
 }
 
 async function orchestrate(mode: string, seconds: number, rate: number): Promise<void> {

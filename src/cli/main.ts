@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=16
 /**
  * The `vault-multicast` command: `publish`, `browse` and `agent`. The agent is loaded only when asked for,
  * so the two small commands never load its dependencies. Exit codes: 0 success, 1 failure, 2 bad usage.
