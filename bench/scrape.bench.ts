@@ -175,6 +175,7 @@ function lossUnderScrapes(verdicts: string[]): void {
   const rates = (process.env.VM_BENCH_LOSS_RATES ?? '100000').split(',').map(Number);
   const modes = ['none', 'scrape', 'ours', ...(process.env.VM_BENCH_LOSS_NAIVE ? ['naive'] : [])];
   for (const rate of rates) {
+    let ingestAloneStallMs = Number.NaN;
     console.log(
       `# packet loss: ${rate}/s for ${seconds} s, 10,000 services, /metrics fetched every 1 s as Prometheus does (OpenMetrics, gzip), OTLP protobuf every 10 s`,
     );
@@ -234,12 +235,13 @@ function lossUnderScrapes(verdicts: string[]): void {
           ms(r.longestStallMs),
         ]),
       );
+      if (mode === 'none') ingestAloneStallMs = r.longestStallMs;
       if (mode === 'ours' && rate === 100_000) {
         verdicts.push(
           `loss with scrapes and OTLP ${((lost / r.sent) * 100).toFixed(3)} % at ${Math.round(r.sendRate)}/s (target < 0.01 % at 100,000/s): ${lost / r.sent < 0.0001 && r.sendRate >= 95_000 ? 'PASS' : 'FAIL'}`,
         );
         verdicts.push(
-          `longest event-loop stall with scrapes and OTLP ${ms(r.longestStallMs)} (target <= 5 ms): ${r.longestStallMs <= 5 ? 'PASS' : 'FAIL'}`,
+          `longest event-loop stall with scrapes and OTLP ${ms(r.longestStallMs)}, receiving alone ${ms(ingestAloneStallMs)} (target <= 5 ms; the receive path's own young-generation collections count here too): ${r.longestStallMs <= 5 ? 'PASS' : 'FAIL'}`,
         );
       }
     }
