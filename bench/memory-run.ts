@@ -8,7 +8,8 @@
 import { writeHeapSnapshot } from 'node:v8';
 import type { SourceInfo } from '../src/discovery/types.js';
 import { AgentMetricProducer } from '../src/metrics/otel-producer.js';
-import { encodeMetricsRequest } from '../src/metrics/otlp-protobuf.js';
+import { splitExport } from '../src/metrics/otlp-batches.js';
+import { encodeBatch } from '../src/metrics/otlp-protobuf.js';
 import { createMetricsHandler } from '../src/metrics/prometheus.js';
 import { agentState, populatedListener, serviceAnnouncement } from './scrape-fixture.js';
 
@@ -34,7 +35,7 @@ const producer = new AgentMetricProducer(state);
 const scrape = () => handler.write(() => {}, 'openmetrics');
 const exportOtlp = async () => {
   const { resourceMetrics } = await producer.collect();
-  encodeMetricsRequest(resourceMetrics);
+  for (const batch of splitExport(resourceMetrics)) encodeBatch(batch);
 };
 // Everything loaded and compiled once, with no service: what is measured next is per service only.
 await scrape();

@@ -8,11 +8,12 @@ import { METRICS } from '../../src/metrics/names.js';
 import { otelName } from '../../src/metrics/otel-names.js';
 import { AgentMetricProducer } from '../../src/metrics/otel-producer.js';
 import { type OtlpExport, startOtlpExport } from '../../src/metrics/otlp.js';
-import { encodeMetricsRequest } from '../../src/metrics/otlp-protobuf.js';
+import { expandBatch, splitExport } from '../../src/metrics/otlp-batches.js';
+import { encodeBatch } from '../../src/metrics/otlp-protobuf.js';
 import { createMetricsHandler } from '../../src/metrics/prometheus.js';
 import { find, parseExposition } from './exposition.js';
 import { FakeState } from './fakes.js';
-import { decodeMetricsRequest } from './otlp-protobuf.js';
+import { decodeMetricsRequest, mergeRequests } from './otlp-protobuf.js';
 import { type OtlpReceiver, startOtlpReceiver } from './otlp-receiver.js';
 
 let receiver: OtlpReceiver;
@@ -173,19 +174,108 @@ describe('startOtlpExport', () => {
   it("encodes protobuf as the SDK's own serializer does, hostile strings, doubles and large counts included", async () => {
     const state = new FakeState();
     const lan = state.addListener('lan');
+    const other = state.addListener('other \ud800', '224.1.1.2');
     lan.stats.packetsReceived = 2 ** 40 + 3;
     lan.registry.add({ type: 'T', name: 'nul\u0000 "q" \\ ü 😀', addr: '10.0.0.1:1', ageSeconds: -0.125 });
-    lan.registry.add({ type: 'T', name: 'lone \ud800', addr: '10.0.0.2:1', version: '\udfff', lost: 7 });
-    const collected = await new AgentMetricProducer(state).collect();
-    const rm = {
-      resource: resourceFromAttributes({ 'service.name': 'x', 'process.pid': 42, ok: true, ratio: 0.5 }),
-      scopeMetrics: collected.resourceMetrics.scopeMetrics,
+    const renamed = lan.registry.add({
+      type: 'T',
+      name: 'lone \ud800',
+      addr: '10.0.0.2:1',
+      version: '\udfff',
+      lost: 2 ** 53 + 2,
+    });
+    for (let i = 0; i < 7; i++)
+      other.registry.add({
+        type: 'U',
+        name: `s${i}`,
+        addr: `10.0.1.${i}:1`,
+        version: i % 2 ? '1.0' : undefined,
+        ageSeconds: i % 3 ? i / 3 : undefined,
+        lost: i,
+        state: i === 4 ? 'stale' : 'up',
+        lastSeenWallMs: 1_700_000_000_123.5 + i,
+      });
+    const producer = new AgentMetricProducer(state);
+    const resource = resourceFromAttributes({ 'service.name': 'x', 'process.pid': 42, ok: true, ratio: 0.5 });
+    const compare = async () => {
+      const collected = await producer.collect();
+      const rm = { resource, scopeMetrics: collected.resourceMetrics.scopeMetrics };
+      // Requests of at most 12 points: the services of both listeners split across several requests.
+      const requests = [...splitExport(rm, 12)].map((b) => decodeMetricsRequest(Buffer.from(encodeBatch(b))));
+      // The reference: the whole export as one request of real data points, through the SDK's serializer.
+      const [whole, ...more] = [...splitExport(rm, Number.POSITIVE_INFINITY)];
+      if (!whole || more.length > 0) throw new Error('expected the export as one request');
+      const sdk = decodeMetricsRequest(
+        Buffer.from(ProtobufMetricsSerializer.serializeRequest(expandBatch(whole)) ?? []),
+      );
+      expect(requests.length).toBeGreaterThan(4);
+      const ours = mergeRequests(requests);
+      expect(ours.scopeMetrics[0]?.metrics.length).toBeGreaterThan(20);
+      expect(ours).toEqual(mergeRequests([sdk]));
+      return ours;
     };
-    const ours = decodeMetricsRequest(Buffer.from(encodeMetricsRequest(rm)));
-    const sdk = decodeMetricsRequest(Buffer.from(ProtobufMetricsSerializer.serializeRequest(rm) ?? []));
-    expect(ours.resourceMetrics[0]?.scopeMetrics[0]?.metrics.length).toBeGreaterThan(20);
-    expect(ours).toEqual(sdk);
+    const first = await compare();
+    const info = first.scopeMetrics[0]?.metrics.find((m) => m.name === otelName(METRICS.serviceInfo));
+    expect(info?.gauge?.dataPoints).toHaveLength(9);
+
+    // A record that changes in place (a rename, an upgrade) is encoded anew, not from what was kept of it.
+    renamed.name = 'now well-formed';
+    renamed.version = '3.0';
+    const second = await compare();
+    const names = second.scopeMetrics[0]?.metrics
+      .find((m) => m.name === otelName(METRICS.serviceInfo))
+      ?.gauge?.dataPoints.map((p) => p.attributes.map((a) => a.value.stringValue).join('|'));
+    expect(names).toContain('lan|224.1.1.1|5004|T|now well-formed|10.0.0.2:1|3.0');
   });
+
+  it.each(['http/protobuf', 'http/json'] as const)(
+    'sends an export at a few thousand services as several %s requests that hold every service exactly once',
+    async (protocol) => {
+      const state = new FakeState(10_000);
+      const listeners = [state.addListener('a'), state.addListener('b', '224.1.1.2')];
+      listeners.forEach((l, n) => {
+        for (let i = 0; i < 1800; i++)
+          l.registry.add({
+            type: 'T',
+            name: `${n}-${i}`,
+            addr: `10.${n}.${i >> 8}.${i & 255}:1`,
+            ageSeconds: 0.5,
+          });
+      });
+      const exp = start(state, protocol);
+      const before = receiver.requests.length;
+      await exp.forceFlush();
+      const requests = receiver.requests.slice(before);
+      expect(requests.length).toBeGreaterThanOrEqual(3600 / 500);
+      for (const r of requests) {
+        expect(r.points.length).toBeLessThanOrEqual(2500);
+        expect(r.resource['service.name']).toBe('vault-multicast-agent');
+      }
+      const points = requests.flatMap((r) => r.points);
+      const expected = listeners
+        .flatMap((l, n) =>
+          Array.from({ length: 1800 }, (_, i) => `${l === listeners[0] ? 'a' : 'b'}/${n}-${i}`),
+        )
+        .sort();
+      for (const def of [
+        METRICS.serviceUp,
+        METRICS.serviceLastSeen,
+        METRICS.serviceInfo,
+        METRICS.serviceAge,
+        METRICS.serviceLost,
+      ]) {
+        const seen = points
+          .filter((p) => p.metric === otelName(def))
+          .map((p) => `${p.attributes.listener}/${p.attributes.service_name}`)
+          .sort();
+        expect(seen, def.name).toEqual(expected);
+      }
+      // The families that are not per service come once, in the first request.
+      const received = points.filter((p) => p.metric === otelName(METRICS.receivedPackets));
+      expect(received.map((p) => p.attributes.listener).sort()).toEqual(['a', 'b']);
+      expect(requests[0]?.points.some((p) => p.metric === otelName(METRICS.receivedPackets))).toBe(true);
+    },
+  );
 
   it('sends hostile service strings as valid UTF-8 text', async () => {
     const state = new FakeState();
