@@ -71,9 +71,21 @@ export class ByteWriter {
       this.#off = this.#buf.writeBigInt64LE(BigInt(v), this.#off);
       return;
     }
-    // Two 32-bit halves: no BigInt per value on the common, non-negative path.
-    this.#off = this.#buf.writeUInt32LE(v % 0x1_0000_0000, this.#off);
-    this.#off = this.#buf.writeUInt32LE(Math.floor(v / 0x1_0000_0000), this.#off);
+    // Two 32-bit halves, byte by byte: no BigInt per value on the common, non-negative path, and none of
+    // writeUInt32LE's argument checks (the value is known to fit).
+    const buf = this.#buf;
+    let o = this.#off;
+    const lo = v % 0x1_0000_0000;
+    const hi = Math.floor(v / 0x1_0000_0000);
+    buf[o++] = lo;
+    buf[o++] = lo >>> 8;
+    buf[o++] = lo >>> 16;
+    buf[o++] = lo >>> 24;
+    buf[o++] = hi;
+    buf[o++] = hi >>> 8;
+    buf[o++] = hi >>> 16;
+    buf[o++] = hi >>> 24;
+    this.#off = o;
   }
 
   /** A protobuf base-128 varint of a non-negative safe integer. */
@@ -113,6 +125,15 @@ export class ByteWriter {
     if (chunk.byteOffset !== 0 || whole.byteLength !== this.#buf.length || this.#spare.length >= MAX_SPARE)
       return;
     this.#spare.push(Buffer.from(whole));
+  }
+
+  /**
+   * Starts over at the first byte, with room for `bytes` (the buffer is kept when it is large enough): for a
+   * sequence of messages of which only the last is still needed, such as the requests of one OTLP export.
+   */
+  reset(bytes: number): void {
+    this.#off = 0;
+    this.#ensure(bytes);
   }
 
   /** The bytes written, sharing memory with the writer (which must not be written to afterwards). */

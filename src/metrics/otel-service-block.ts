@@ -27,25 +27,22 @@ export interface ServiceBlock {
 
 export interface ServiceFamily {
   readonly def: MetricDef;
-  /** False for a service with no point in this family. */
-  readonly has: (rec: ServiceRecord) => boolean;
+  /** False for a service with no point in this family; every service has one when absent. */
+  readonly has?: (rec: ServiceRecord) => boolean;
   readonly value: (rec: ServiceRecord) => number;
   /** service_info carries the announced version as one more attribute. */
   readonly withVersion: boolean;
 }
 
-const always = () => true;
-
 /** In the order the families are exported, the same as /metrics. */
 export const PER_SERVICE_FAMILIES: readonly ServiceFamily[] = [
-  { def: METRICS.serviceUp, has: always, value: (rec) => (rec.state === 'up' ? 1 : 0), withVersion: false },
+  { def: METRICS.serviceUp, value: (rec) => (rec.state === 'up' ? 1 : 0), withVersion: false },
   {
     def: METRICS.serviceLastSeen,
-    has: always,
     value: (rec) => rec.lastSeenWallMs / 1000,
     withVersion: false,
   },
-  { def: METRICS.serviceInfo, has: always, value: () => 1, withVersion: true },
+  { def: METRICS.serviceInfo, value: () => 1, withVersion: true },
   // No sender timestamp, no age: a made-up 0 would read as a perfectly synchronised clock.
   {
     def: METRICS.serviceAge,
@@ -53,7 +50,7 @@ export const PER_SERVICE_FAMILIES: readonly ServiceFamily[] = [
     value: (rec) => rec.ageSeconds ?? Number.NaN,
     withVersion: false,
   },
-  { def: METRICS.serviceLost, has: always, value: (rec) => rec.lost, withVersion: false },
+  { def: METRICS.serviceLost, value: (rec) => rec.lost, withVersion: false },
 ];
 
 /** Points a service has at most. */

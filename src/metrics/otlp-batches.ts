@@ -132,7 +132,7 @@ function servicePoints({ block, slices }: BatchServices): MetricData[] {
     const startTime = family.def.type === 'counter' ? block.start : block.time;
     const points: DataPoint<number>[] = [];
     for (const { rec, attrs } of rows) {
-      if (!family.has(rec)) continue;
+      if (family.has && !family.has(rec)) continue;
       points.push({
         startTime,
         endTime: block.time,

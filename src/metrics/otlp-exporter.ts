@@ -16,7 +16,8 @@ import {
   type PushMetricExporter,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
-import { type ExportBatch, expandBatch, splitExport } from './otlp-batches.js';
+import { ByteWriter } from './byte-writer.js';
+import { type ExportBatch, expandBatch, POINTS_PER_REQUEST, splitExport } from './otlp-batches.js';
 import type { OtlpConfig } from './otlp-config.js';
 import { encodeBatch } from './otlp-protobuf.js';
 
@@ -25,6 +26,12 @@ type ExportResult = Parameters<Parameters<PushMetricExporter['export']>[1]>[0];
 /** @opentelemetry/core's ExportResultCode (SUCCESS 0, FAILED 1), which this package does not depend on. */
 const SUCCESS: ExportResult['code'] = 0;
 const FAILED: ExportResult['code'] = 1;
+
+/**
+ * JSON costs several times protobuf's CPU a point (data points built, then the SDK's object tree, then
+ * JSON.stringify), so its requests are smaller: ~2 ms each at 1,000 points, where 2,500 held the loop ~6 ms.
+ */
+const JSON_POINTS_PER_REQUEST = 1000;
 
 /** A request already encoded, with its point count for the transport's own metrics. */
 interface EncodedRequest {
@@ -40,8 +47,9 @@ export interface ExporterOptions {
 
 export class OtlpBatchExporter implements PushMetricExporter {
   readonly #delegate: IOtlpExportDelegate<EncodedRequest>;
-  readonly #encode: (batch: ExportBatch) => Uint8Array;
+  readonly #encode: (batch: ExportBatch, writer: ByteWriter) => Uint8Array;
   readonly #timeoutMs: number;
+  readonly #pointsPerRequest: number;
 
   constructor({ config, timeoutMs }: ExporterOptions) {
     const json = config.protocol === 'http/json';
@@ -51,6 +59,7 @@ export class OtlpBatchExporter implements PushMetricExporter {
       ? (batch) => JsonMetricsSerializer.serializeRequest(expandBatch(batch)) ?? new Uint8Array()
       : encodeBatch;
     this.#timeoutMs = timeoutMs;
+    this.#pointsPerRequest = json ? JSON_POINTS_PER_REQUEST : POINTS_PER_REQUEST;
     this.#delegate = createOtlpHttpExportDelegate(
       convertLegacyHttpOptions(
         { url: config.endpoint, headers: { ...config.headers }, timeoutMillis: timeoutMs },
@@ -77,10 +86,13 @@ export class OtlpBatchExporter implements PushMetricExporter {
   /** Stops at the first request that fails (after the transport's retries): the next ones would too. */
   async #send(metrics: ResourceMetrics): Promise<ExportResult> {
     const deadline = performance.now() + this.#timeoutMs;
-    for (const batch of splitExport(metrics)) {
+    // Each request is written over the previous one, which the transport is done with once it is answered: no
+    // fresh half-megabyte buffer (and its page faults) per request.
+    const writer = new ByteWriter(0);
+    for (const batch of splitExport(metrics, this.#pointsPerRequest)) {
       if (performance.now() > deadline)
         return { code: FAILED, error: new Error(`OTLP export took longer than ${this.#timeoutMs} ms`) };
-      const body = this.#encode(batch);
+      const body = this.#encode(batch, writer);
       const result = await new Promise<ExportResult>((resolve) =>
         this.#delegate.export({ body, points: batch.points }, resolve),
       );

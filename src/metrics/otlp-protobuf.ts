@@ -153,9 +153,9 @@ const POINT_FIXED_BYTES = 27;
 
 /** A number data point after its attributes: start 2, time 3, then as_int 6 or as_double 4. */
 function pointTail(out: ByteWriter, start: Buffer, end: Buffer, value: number, asInt: boolean): void {
-  tag(out, 2, I64);
+  out.byte(START_TAG);
   out.bytes(start);
-  tag(out, 3, I64);
+  out.byte(TIME_TAG);
   out.bytes(end);
   pointValue(out, value, asInt);
 }
@@ -252,17 +252,20 @@ const FAMILY_SHAPES = new Map(
 /**
  * The services of one request, each with its listener's attribute bytes and its own. What several of a
  * service's points share is written once per request and copied from there (a memory move is a fraction of
- * encoding again): its attributes, and a point's whole start up to the value (tag, length, attributes and the
+ * encoding again): its attributes, and a point's whole start up to its value (tag, length, attributes and the
  * two times), which is the same for up, last_seen and age.
  */
 interface ServiceRows {
   readonly records: ServiceRecord[];
   readonly bases: Buffer[];
   readonly encoded: ServiceBytes[];
+  /** Bytes of each service's attributes without its version. */
+  readonly own: Int32Array;
   /** Where each service's attributes were first written in the request (-1: not yet). */
   readonly attributesAt: Int32Array;
-  /** Where each service's point start of each shape (POINT_SHAPES) was first written (-1: not yet). */
+  /** Where each service's point start of each shape (POINT_SHAPES) was first written (-1: not yet), and its end. */
   readonly startsAt: Int32Array;
+  readonly startsEnd: Int32Array;
   /** Where each version attribute was first written. */
   readonly versionsAt: Map<string, number>;
 }
@@ -275,32 +278,41 @@ function shapeOf(family: ServiceFamily): number {
 }
 
 function rowsOf(services: BatchServices): ServiceRows {
-  const records: ServiceRecord[] = [];
-  const bases: Buffer[] = [];
-  const encoded: ServiceBytes[] = [];
+  let n = 0;
+  for (const slice of services.slices) n += slice.records.length;
+  const records = new Array<ServiceRecord>(n);
+  const bases = new Array<Buffer>(n);
+  const encoded = new Array<ServiceBytes>(n);
+  const own = new Int32Array(n);
+  let i = 0;
   for (const slice of services.slices) {
     const base = Buffer.from(encodedKeyValues(slice.base), 'latin1');
     for (const rec of slice.records) {
-      records.push(rec);
-      bases.push(base);
-      encoded.push(encodedService(rec));
+      const e = encodedService(rec);
+      records[i] = rec;
+      bases[i] = base;
+      encoded[i] = e;
+      own[i] = base.length + e.identity.length;
+      i++;
     }
   }
   return {
     records,
     bases,
     encoded,
-    attributesAt: new Int32Array(records.length).fill(-1),
-    startsAt: new Int32Array(records.length * POINT_SHAPES).fill(-1),
+    own,
+    attributesAt: new Int32Array(n).fill(-1),
+    startsAt: new Int32Array(n * POINT_SHAPES).fill(-1),
+    startsEnd: new Int32Array(n * POINT_SHAPES),
     versionsAt: new Map(),
   };
 }
 
 /** A service's attributes: its listener's, then its own. */
-function serviceAttributeBytes(out: ByteWriter, rows: ServiceRows, i: number, length: number): void {
+function serviceAttributeBytes(out: ByteWriter, rows: ServiceRows, i: number): void {
   const at = rows.attributesAt[i] as number;
   if (at >= 0) {
-    out.again(at, at + length);
+    out.again(at, at + (rows.own[i] as number));
     return;
   }
   rows.attributesAt[i] = out.length;
@@ -321,20 +333,25 @@ function versionAttributeBytes(out: ByteWriter, rows: ServiceRows, bytes: string
 /** 2^63: sfixed64's range. */
 const INT64_LIMIT = 2 ** 63;
 
+/** NumberDataPoint's tags: start_time_unix_nano 2, time_unix_nano 3 (fixed64), as_double 4, as_int 6. */
+const START_TAG = (2 << 3) | I64;
+const TIME_TAG = (3 << 3) | I64;
+const DOUBLE_TAG = (4 << 3) | I64;
+const INT_TAG = (6 << 3) | I64;
+/** Gauge/Sum's data_points 1, length-delimited. */
+const POINT_TAG = (1 << 3) | LEN;
+
 /** The value of a number data point: as_int 6 or as_double 4. */
 function pointValue(out: ByteWriter, value: number, asInt: boolean): void {
   // A whole number past 2^53 is still exact as a double, and the SDK writes it as an integer too.
   if (asInt && Number.isInteger(value) && Math.abs(value) < INT64_LIMIT) {
-    tag(out, 6, I64);
+    out.byte(INT_TAG);
     out.i64(value);
   } else {
-    tag(out, 4, I64);
+    out.byte(DOUBLE_TAG);
     out.f64(value);
   }
 }
-
-/** Bytes of a data point's value (tag and 8 bytes). */
-const POINT_VALUE_BYTES = 9;
 
 /** One per-service family over a request's services, its values read from the records now. */
 function planFamily(
@@ -343,15 +360,15 @@ function planFamily(
   start: Buffer,
   end: Buffer,
 ): PlannedMetric | undefined {
-  const { records, bases, encoded } = rows;
-  const withVersion = family.withVersion;
+  const { records, encoded, own, startsAt, startsEnd } = rows;
+  const { has, value, withVersion } = family;
+  const attributesOf = (i: number) =>
+    (own[i] as number) + (withVersion ? (encoded[i] as ServiceBytes).version.length : 0);
   let points = 0;
   let count = 0;
   for (let i = 0; i < records.length; i++) {
-    if (!family.has(records[i] as ServiceRecord)) continue;
-    const e = encoded[i] as ServiceBytes;
-    const attrs = (bases[i] as Buffer).length + e.identity.length + (withVersion ? e.version.length : 0);
-    points += fieldLength(attrs + POINT_FIXED_BYTES);
+    if (has && !has(records[i] as ServiceRecord)) continue;
+    points += fieldLength(attributesOf(i) + POINT_FIXED_BYTES);
     count++;
   }
   if (count === 0) return undefined;
@@ -360,31 +377,28 @@ function planFamily(
     head: Buffer;
     asInt: boolean;
   };
-  const pointShape = shapeOf(family);
+  const slotOf = shapeOf(family);
   return planned(shape, head, points, (out) => {
     for (let i = 0; i < records.length; i++) {
       const rec = records[i] as ServiceRecord;
-      if (!family.has(rec)) continue;
-      const e = encoded[i] as ServiceBytes;
-      const own = (bases[i] as Buffer).length + e.identity.length;
-      const attrs = own + (withVersion ? e.version.length : 0);
-      const slot = i * POINT_SHAPES + pointShape;
-      const at = rows.startsAt[slot] as number;
+      if (has && !has(rec)) continue;
+      const slot = i * POINT_SHAPES + slotOf;
+      const at = startsAt[slot] as number;
       if (at >= 0) {
-        // The point's field: tag, length and the message up to its value.
-        out.again(at, at + fieldLength(attrs + POINT_FIXED_BYTES) - POINT_VALUE_BYTES);
+        out.again(at, startsEnd[slot] as number);
       } else {
-        rows.startsAt[slot] = out.length;
-        tag(out, 1, LEN);
-        out.varint(attrs + POINT_FIXED_BYTES);
-        serviceAttributeBytes(out, rows, i, own);
-        if (withVersion) versionAttributeBytes(out, rows, e.version);
-        tag(out, 2, I64);
+        startsAt[slot] = out.length;
+        out.byte(POINT_TAG);
+        out.varint(attributesOf(i) + POINT_FIXED_BYTES);
+        serviceAttributeBytes(out, rows, i);
+        if (withVersion) versionAttributeBytes(out, rows, (encoded[i] as ServiceBytes).version);
+        out.byte(START_TAG);
         out.bytes(start);
-        tag(out, 3, I64);
+        out.byte(TIME_TAG);
         out.bytes(end);
+        startsEnd[slot] = out.length;
       }
-      pointValue(out, family.value(rec), asInt);
+      pointValue(out, value(rec), asInt);
     }
   });
 }
@@ -418,7 +432,7 @@ function textBytes(text: string | undefined): Buffer | undefined {
  * scope_metrics 2, schema_url 3), ScopeMetrics: scope 1, metrics 2, schema_url 3. Every length is computed first
  * and the request is written once, in place, into a buffer of its exact size.
  */
-export function encodeBatch(batch: ExportBatch): Uint8Array {
+export function encodeBatch(batch: ExportBatch, writer?: ByteWriter): Uint8Array {
   if (!batch.scopes.every((s) => onlyNumbers(s.scope.metrics)))
     return ProtobufMetricsSerializer.serializeRequest(expandBatch(batch)) ?? new Uint8Array();
   const resource = small((res) => keyValues(res, 1, batch.resource.attributes));
@@ -440,7 +454,9 @@ export function encodeBatch(batch: ExportBatch): Uint8Array {
 
   // Room for a varint's worst case past the end: ByteWriter.varint() asks for 10 bytes, and growing would copy
   // the whole request.
-  const out = new ByteWriter(fieldLength(length) + 10);
+  const size = fieldLength(length) + 10;
+  const out = writer ?? new ByteWriter(size);
+  out.reset(size);
   tag(out, 1, LEN);
   out.varint(length);
   bytesField(out, 1, resource);
