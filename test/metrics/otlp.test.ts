@@ -277,6 +277,23 @@ describe('startOtlpExport', () => {
     },
   );
 
+  it('stops an export at the first request the collector refuses, and sends the next export whole', async () => {
+    await receiver.close();
+    let refusing = true;
+    receiver = await startOtlpReceiver({ refuse: (n) => refusing && n === 2 });
+    const state = new FakeState(10_000);
+    const lan = state.addListener('lan');
+    for (let i = 0; i < 3000; i++)
+      lan.registry.add({ type: 'T', name: `s${i}`, addr: `10.1.${i >> 8}.${i & 255}:1` });
+    const exp = start(state);
+    await exp.forceFlush();
+    // The first was taken, the second refused, and none of the four or so after it was sent.
+    expect(receiver.requests).toHaveLength(1);
+    refusing = false;
+    const whole = await exportOnce(exp);
+    expect(whole.points.filter((p) => p.metric === otelName(METRICS.serviceUp))).toHaveLength(3000);
+  });
+
   it('sends hostile service strings as valid UTF-8 text', async () => {
     const state = new FakeState();
     const lan = state.addListener('lan');
