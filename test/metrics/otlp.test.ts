@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
+import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { OtlpProtocol } from '../../src/agent/config/types.js';
 import { DROP_REASONS } from '../../src/discovery/drop-reasons.js';
@@ -8,7 +9,7 @@ import { METRICS } from '../../src/metrics/names.js';
 import { otelName } from '../../src/metrics/otel-names.js';
 import { AgentMetricProducer } from '../../src/metrics/otel-producer.js';
 import { type OtlpExport, startOtlpExport } from '../../src/metrics/otlp.js';
-import { expandBatch, splitExport } from '../../src/metrics/otlp-batches.js';
+import { type ExportBatch, expandBatch, splitExport } from '../../src/metrics/otlp-batches.js';
 import { encodeBatch } from '../../src/metrics/otlp-protobuf.js';
 import { createMetricsHandler } from '../../src/metrics/prometheus.js';
 import { find, parseExposition } from './exposition.js';
@@ -226,6 +227,41 @@ describe('startOtlpExport', () => {
       .find((m) => m.name === otelName(METRICS.serviceInfo))
       ?.gauge?.dataPoints.map((p) => p.attributes.map((a) => a.value.stringValue).join('|'));
     expect(names).toContain('lan|224.1.1.1|5004|T|now well-formed|10.0.0.2:1|3.0');
+  });
+
+  it("sends the MeterProvider's own instruments in the first request, histograms through the SDK's serializer", async () => {
+    const state = new FakeState();
+    const lan = state.addListener('lan');
+    for (let i = 0; i < 6; i++) lan.registry.add({ type: 'T', name: `s${i}`, addr: `10.0.0.${i}:1` });
+    // As the pipeline's reader collects: the SDK's instruments and the producer's data in one ResourceMetrics.
+    class PullReader extends MetricReader {
+      protected override async onShutdown(): Promise<void> {}
+      protected override async onForceFlush(): Promise<void> {}
+    }
+    const reader = new PullReader({ metricProducers: [new AgentMetricProducer(state)] });
+    const provider = new MeterProvider({ readers: [reader] });
+    const meter = provider.getMeter('app');
+    meter.createCounter('app_requests').add(3, { route: '/x' });
+    meter.createHistogram('app_latency').record(0.25);
+    const { resourceMetrics } = await reader.collect();
+    const batches = [...splitExport(resourceMetrics, 12)];
+    const first = decodeMetricsRequest(Buffer.from(encodeBatch(batches[0] as ExportBatch)));
+    const firstNames = first.resourceMetrics.flatMap((rm) =>
+      rm.scopeMetrics.flatMap((sm) => sm.metrics.map((m) => m.name)),
+    );
+    expect(firstNames).toEqual(
+      expect.arrayContaining(['app_requests', 'app_latency', otelName(METRICS.receivedPackets)]),
+    );
+    // A histogram is the SDK serializer's to write: that request carries no service.
+    expect(firstNames).not.toContain(otelName(METRICS.serviceUp));
+    const ours = mergeRequests(batches.map((b) => decodeMetricsRequest(Buffer.from(encodeBatch(b)))));
+    const up = ours.scopeMetrics
+      .flatMap((sm) => sm.metrics)
+      .find((m) => m.name === otelName(METRICS.serviceUp));
+    expect(up?.gauge?.dataPoints).toHaveLength(6);
+    const counter = ours.scopeMetrics.flatMap((sm) => sm.metrics).find((m) => m.name === 'app_requests');
+    expect(counter?.sum?.dataPoints.map((p) => p.asDouble ?? Number(p.asInt))).toEqual([3]);
+    await provider.shutdown();
   });
 
   it.each(['http/protobuf', 'http/json'] as const)(
