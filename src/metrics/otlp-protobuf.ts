@@ -117,10 +117,23 @@ function keyValues(out: ByteWriter, field: number, attrs: Attributes): void {
  */
 const ENCODED = Symbol('otlp-protobuf attributes');
 
+/**
+ * Where small messages (attribute sets, metric headers, the resource) are written before they are copied out: a
+ * writer of their own each allocated a buffer outside the heap, ~100 per export.
+ */
+const scratch = new ByteWriter(4096);
+
+/** A small message's bytes, written whole. */
+function small(write: (out: ByteWriter) => void): Buffer {
+  scratch.reset(0);
+  write(scratch);
+  return Buffer.from(scratch.result());
+}
+
 function encodedKeyValues(attrs: Attributes): string {
-  const out = new ByteWriter(256);
-  keyValues(out, 7, attrs);
-  return out.result().toString('latin1');
+  scratch.reset(0);
+  keyValues(scratch, 7, attrs);
+  return scratch.result().toString('latin1');
 }
 
 function pointAttributes(attrs: Attributes): string {
@@ -168,11 +181,11 @@ interface PlannedMetric {
 
 /** A metric's name 1, description 2 and unit 3. */
 function headOf(descriptor: MetricDescriptor): Buffer {
-  const head = new ByteWriter(256);
-  stringField(head, 1, descriptor.name);
-  stringField(head, 2, descriptor.description);
-  stringField(head, 3, descriptor.unit);
-  return head.result();
+  return small((head) => {
+    stringField(head, 1, descriptor.name);
+    stringField(head, 2, descriptor.description);
+    stringField(head, 3, descriptor.unit);
+  });
 }
 
 /**
@@ -413,13 +426,6 @@ function planServices(services: BatchServices): PlannedMetric[] {
     if (plan) out.push(plan);
   }
   return out;
-}
-
-/** A small message's bytes (resource, scope), written whole. */
-function small(write: (out: ByteWriter) => void): Buffer {
-  const out = new ByteWriter(256);
-  write(out);
-  return out.result();
 }
 
 /** The UTF-8 bytes of an optional string field; undefined when it is absent or empty (then not written). */
