@@ -1,8 +1,8 @@
 /**
  * The agent's OTLP/HTTP metric exporter: the SDK's transport (retries, timeouts, headers, proxies) under an
  * exporter that sends an export as a sequence of requests (otlp-batches.ts), each encoded just before it is sent
- * and the next one only once the previous one is answered. So one request's bytes exist at a time, and the event
- * loop turns between two requests: at 10,000 services no synchronous step takes more than ~1 ms of protobuf.
+ * and the next one only once the previous one is answered and the receive sockets are drained. So one request's
+ * bytes exist at a time, and at 10,000 services no synchronous step takes more than ~1 ms of protobuf.
  */
 
 import type { IOtlpExportDelegate } from '@opentelemetry/otlp-exporter-base';
@@ -20,6 +20,7 @@ import { ByteWriter } from './byte-writer.js';
 import { type ExportBatch, expandBatch, POINTS_PER_REQUEST, splitExport } from './otlp-batches.js';
 import type { OtlpConfig } from './otlp-config.js';
 import { encodeBatch } from './otlp-protobuf.js';
+import { TimeSlicer } from './time-slicer.js';
 
 type ExportResult = Parameters<Parameters<PushMetricExporter['export']>[1]>[0];
 
@@ -89,7 +90,10 @@ export class OtlpBatchExporter implements PushMetricExporter {
     // Each request is written over the previous one, which the transport is done with once it is answered: no
     // fresh half-megabyte buffer (and its page faults) per request.
     const writer = new ByteWriter(0);
+    const slicer = new TimeSlicer();
     for (const batch of splitExport(metrics, this.#pointsPerRequest)) {
+      // The receive path goes first: the loop turns until busy sockets are read (time-slicer.ts).
+      await slicer.yield();
       if (performance.now() > deadline)
         return { code: FAILED, error: new Error(`OTLP export took longer than ${this.#timeoutMs} ms`) };
       const body = this.#encode(batch, writer);
