@@ -215,9 +215,20 @@ describe('startOtlpExport', () => {
       expect(ours).toEqual(mergeRequests([sdk]));
       return ours;
     };
+    const before = BigInt(Date.now()) * 1_000_000n;
     const first = await compare();
-    const info = first.scopeMetrics[0]?.metrics.find((m) => m.name === otelName(METRICS.serviceInfo));
+    const metrics = first.scopeMetrics[0]?.metrics ?? [];
+    const info = metrics.find((m) => m.name === otelName(METRICS.serviceInfo));
     expect(info?.gauge?.dataPoints).toHaveLength(9);
+    // Sums count from the agent's start; a gauge starts and ends at the collection.
+    const lost = metrics.find((m) => m.name === otelName(METRICS.serviceLost));
+    expect(lost?.sum?.aggregationTemporality).toBe(2 /* CUMULATIVE */);
+    for (const p of lost?.sum?.dataPoints ?? [])
+      expect(p.startTimeUnixNano).toBe(`${state.startedWallMs}000000`);
+    for (const p of info?.gauge?.dataPoints ?? []) {
+      expect(p.startTimeUnixNano).toBe(p.timeUnixNano);
+      expect(BigInt(p.timeUnixNano ?? 0) >= before).toBe(true);
+    }
 
     // A record that changes in place (a rename, an upgrade) is encoded anew, not from what was kept of it.
     renamed.name = 'now well-formed';
