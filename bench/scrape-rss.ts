@@ -15,6 +15,7 @@ const otlp = withOtlp
       ...(await import('../src/metrics/otel-producer.js')),
       ...(await import('../src/metrics/otlp-batches.js')),
       ...(await import('../src/metrics/otlp-protobuf.js')),
+      ...(await import('../src/metrics/byte-writer.js')),
     }
   : undefined;
 gc();
@@ -27,7 +28,9 @@ if (otlp) {
   const producer = new otlp.AgentMetricProducer(state);
   for (let i = 0; i < 5; i++) {
     const { resourceMetrics } = await producer.collect();
-    for (const batch of otlp.splitExport(resourceMetrics)) otlp.encodeBatch(batch);
+    // One buffer per export, written over request by request, as the exporter does.
+    const writer = new otlp.ByteWriter(0);
+    for (const batch of otlp.splitExport(resourceMetrics)) otlp.encodeBatch(batch, writer);
   }
 }
 gc();
