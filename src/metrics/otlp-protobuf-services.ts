@@ -58,12 +58,12 @@ interface ServiceRows {
   readonly bases: Buffer[];
   readonly encoded: ServiceBytes[];
   /** Bytes of each service's attributes without its version. */
-  readonly own: Int32Array;
+  readonly own: number[];
   /** Where each service's attributes were first written in the request (-1: not yet). */
-  readonly attributesAt: Int32Array;
+  readonly attributesAt: number[];
   /** Where each service's point start of each shape (POINT_SHAPES) was first written (-1: not yet), and its end. */
-  readonly startsAt: Int32Array;
-  readonly startsEnd: Int32Array;
+  readonly startsAt: number[];
+  readonly startsEnd: number[];
   /** Where each version attribute was first written. */
   readonly versionsAt: Map<string, number>;
 }
@@ -81,7 +81,7 @@ function rowsOf(services: BatchServices): ServiceRows {
   const records = new Array<ServiceRecord>(n);
   const bases = new Array<Buffer>(n);
   const encoded = new Array<ServiceBytes>(n);
-  const own = new Int32Array(n);
+  const own = new Array<number>(n).fill(0);
   let i = 0;
   for (const slice of services.slices) {
     const base = Buffer.from(encodedKeyValues(slice.base), 'latin1');
@@ -99,9 +99,9 @@ function rowsOf(services: BatchServices): ServiceRows {
     bases,
     encoded,
     own,
-    attributesAt: new Int32Array(n).fill(-1),
-    startsAt: new Int32Array(n * POINT_SHAPES).fill(-1),
-    startsEnd: new Int32Array(n * POINT_SHAPES),
+    attributesAt: new Array<number>(n).fill(-1),
+    startsAt: new Array<number>(n * POINT_SHAPES).fill(-1),
+    startsEnd: new Array<number>(n * POINT_SHAPES).fill(0),
     versionsAt: new Map(),
   };
 }
