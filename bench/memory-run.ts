@@ -7,8 +7,10 @@
  */
 import { writeHeapSnapshot } from 'node:v8';
 import type { SourceInfo } from '../src/discovery/types.js';
+import { ByteWriter } from '../src/metrics/byte-writer.js';
 import { AgentMetricProducer } from '../src/metrics/otel-producer.js';
-import { encodeMetricsRequest } from '../src/metrics/otlp-protobuf.js';
+import { splitExport } from '../src/metrics/otlp-batches.js';
+import { encodeBatch } from '../src/metrics/otlp-protobuf.js';
 import { createMetricsHandler } from '../src/metrics/prometheus.js';
 import { agentState, populatedListener, serviceAnnouncement } from './scrape-fixture.js';
 
@@ -34,7 +36,9 @@ const producer = new AgentMetricProducer(state);
 const scrape = () => handler.write(() => {}, 'openmetrics');
 const exportOtlp = async () => {
   const { resourceMetrics } = await producer.collect();
-  encodeMetricsRequest(resourceMetrics);
+  // One buffer per export, written over request by request, as the exporter does.
+  const writer = new ByteWriter(0);
+  for (const batch of splitExport(resourceMetrics)) encodeBatch(batch, writer);
 };
 // Everything loaded and compiled once, with no service: what is measured next is per service only.
 await scrape();

@@ -143,7 +143,10 @@ interface Outcome extends ReceiverReport {
  * size), plus any to look inside a run: VM_BENCH_RECEIVER_FLAGS='--trace-gc --cpu-prof'.
  */
 function receiverFlags(): string[] {
-  return ['--max-semi-space-size=16', ...(process.env.VM_BENCH_RECEIVER_FLAGS ?? '').split(' ').filter(Boolean)];
+  return [
+    '--max-semi-space-size=16',
+    ...(process.env.VM_BENCH_RECEIVER_FLAGS ?? '').split(' ').filter(Boolean),
+  ];
 }
 
 async function orchestrate(mode: string, seconds: number, rate: number): Promise<void> {

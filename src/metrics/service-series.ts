@@ -12,6 +12,7 @@ import { ByteWriter } from './byte-writer.js';
 import { escapeLabelValue, formatValue } from './escape.js';
 import { type ExpositionFormat, familyHeader, OPENMETRICS_EOF } from './exposition.js';
 import { METRICS, type MetricDef } from './names.js';
+import { type ServiceBytes, serviceBytes, utf8Bytes } from './service-bytes.js';
 import { selectServices } from './service-select.js';
 import type { AgentState, ListenerEntry } from './state.js';
 import { type SliceOptions, TimeSlicer } from './time-slicer.js';
@@ -36,64 +37,14 @@ function header(def: MetricDef): Headers {
   };
 }
 
-/**
- * UTF-8 bytes held as a string of one byte per character, which ByteWriter.ascii() copies back verbatim. Kept
- * per service, a string costs its bytes and a 12-byte header; a Buffer costs a ~100-byte object on the heap
- * besides its bytes, and the label cache held two of them per service.
- */
-function utf8Bytes(text: string): string {
-  return Buffer.from(text, 'utf8').toString('latin1');
-}
-
-/**
- * A service's label set, encoded once. Checked against the record's fields, which may change in place. The
- * listener's labels are not in it: they are the same for every service and go with the family's `name{`.
- */
-interface CachedLabels {
-  type: string;
-  name: string;
-  addr: string;
-  /** `service_type="…",service_name="…",address="…"` as UTF-8 bytes (see utf8Bytes). */
-  labels: string;
-  version: string | undefined;
-  /** `,version="…"` as UTF-8 bytes. */
-  versionLabel: string;
-}
-
-const cache = new WeakMap<ServiceRecord, CachedLabels>();
-
-/** The last version label built: services of one version share it (most services of a fleet run one). */
-let lastVersion: string | undefined;
-let lastVersionLabel = utf8Bytes(',version=""');
-
-function versionLabelOf(version: string | undefined): string {
-  if (version !== lastVersion) {
-    lastVersion = version;
-    lastVersionLabel = utf8Bytes(`,version="${escapeLabelValue(version ?? '')}"`);
-  }
-  return lastVersionLabel;
-}
-
-function labelsOf(rec: ServiceRecord): CachedLabels {
-  let c = cache.get(rec);
-  if (!c || c.type !== rec.type || c.name !== rec.name || c.addr !== rec.addr) {
-    c = {
-      type: rec.type,
-      name: rec.name,
-      addr: rec.addr,
-      labels: utf8Bytes(
-        `service_type="${escapeLabelValue(rec.type)}",service_name="${escapeLabelValue(rec.name)}",address="${escapeLabelValue(rec.addr)}"`,
-      ),
-      version: rec.version,
-      versionLabel: versionLabelOf(rec.version),
-    };
-    cache.set(rec, c);
-  } else if (c.version !== rec.version) {
-    c.version = rec.version;
-    c.versionLabel = versionLabelOf(rec.version);
-  }
-  return c;
-}
+/** A service's `service_type="…",service_name="…",address="…"` and `,version="…"`, as UTF-8 bytes. */
+const labelsOf = serviceBytes(
+  (rec) =>
+    utf8Bytes(
+      `service_type="${escapeLabelValue(rec.type)}",service_name="${escapeLabelValue(rec.name)}",address="${escapeLabelValue(rec.addr)}"`,
+    ),
+  (version) => utf8Bytes(`,version="${escapeLabelValue(version ?? '')}"`),
+);
 
 interface Family {
   readonly def: MetricDef;
@@ -101,7 +52,7 @@ interface Family {
   /** False for services that have no sample in this family. */
   readonly has?: (rec: ServiceRecord) => boolean;
   /** Writes what follows the label set (`,extra="…"` is allowed) up to and including the value. */
-  readonly value: (rec: ServiceRecord, labels: CachedLabels, out: ByteWriter) => void;
+  readonly value: (rec: ServiceRecord, labels: ServiceBytes, out: ByteWriter) => void;
 }
 
 const CLOSE_ONE = Buffer.from('} 1\n', 'latin1');
@@ -132,7 +83,7 @@ const FAMILIES: Family[] = [
     def: METRICS.serviceInfo,
     head: header(METRICS.serviceInfo),
     value: (_rec, l, out) => {
-      out.ascii(l.versionLabel);
+      out.ascii(l.version);
       out.bytes(CLOSE_ONE);
     },
   },
@@ -157,7 +108,7 @@ interface ListenerRows {
   readonly opens: Buffer[];
   readonly records: ServiceRecord[];
   /** The label set of each record, looked up once per scrape (in the first family's pass) for all families. */
-  readonly labels: CachedLabels[];
+  readonly labels: ServiceBytes[];
   readonly omitted: number;
 }
 
@@ -220,10 +171,10 @@ export async function writeServiceSeries(
         const rec = records[i] as ServiceRecord;
         // A cold scrape builds every label set: spread over the first family's slices, not done up front.
         if (first) labels[i] = labelsOf(rec);
-        const l = labels[i] as CachedLabels;
+        const l = labels[i] as ServiceBytes;
         if (family.has && !family.has(rec)) continue;
         out.bytes(open);
-        out.ascii(l.labels);
+        out.ascii(l.identity);
         family.value(rec, l, out);
       }
     }

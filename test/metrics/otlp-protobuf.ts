@@ -86,11 +86,22 @@ function keyValues(list: Buffer[]): { key: string; value: JsonValue }[] {
   });
 }
 
+/** A fixed64 field as a decimal string (nanoseconds since the epoch are past 2^53). */
+const nanos = (f: Fields, n: number) => (one(f, n) as bigint | undefined)?.toString();
+
 function dataPoints(list: Buffer[]) {
   return list.map((dp) => {
     const f = fields(dp);
-    const point: { attributes: ReturnType<typeof keyValues>; asInt?: string; asDouble?: number } = {
+    const point: {
+      attributes: ReturnType<typeof keyValues>;
+      startTimeUnixNano?: string;
+      timeUnixNano?: string;
+      asInt?: string;
+      asDouble?: number;
+    } = {
       attributes: keyValues(bytesOf(f, 7)),
+      startTimeUnixNano: nanos(f, 2),
+      timeUnixNano: nanos(f, 3),
     };
     if (f.has(6)) point.asInt = BigInt.asIntN(64, one(f, 6) as bigint).toString();
     if (f.has(4)) point.asDouble = bitsToDouble(one(f, 4) as bigint);
@@ -98,23 +109,41 @@ function dataPoints(list: Buffer[]) {
   });
 }
 
-/** metrics.proto: Metric{name 1, unit 3, gauge 5, sum 7}; Sum{data_points 1, is_monotonic 3}. */
+/**
+ * metrics.proto: Metric{name 1, description 2, unit 3, gauge 5, sum 7}; Sum{data_points 1,
+ * aggregation_temporality 2, is_monotonic 3}.
+ */
 function metric(buf: Buffer) {
   const f = fields(buf);
   const out: {
     name: string;
+    description: string;
     unit?: string;
     gauge?: { dataPoints: ReturnType<typeof dataPoints> };
-    sum?: { dataPoints: ReturnType<typeof dataPoints>; isMonotonic?: boolean };
-  } = { name: text(f, 1) ?? '', unit: text(f, 3) ?? '' };
+    sum?: {
+      dataPoints: ReturnType<typeof dataPoints>;
+      aggregationTemporality?: number;
+      isMonotonic?: boolean;
+    };
+  } = { name: text(f, 1) ?? '', description: text(f, 2) ?? '', unit: text(f, 3) ?? '' };
   const gauge = one(f, 5) as Buffer | undefined;
   const sum = one(f, 7) as Buffer | undefined;
   if (gauge) out.gauge = { dataPoints: dataPoints(bytesOf(fields(gauge), 1)) };
   if (sum) {
     const s = fields(sum);
-    out.sum = { dataPoints: dataPoints(bytesOf(s, 1)), isMonotonic: one(s, 3) === 1n };
+    out.sum = {
+      dataPoints: dataPoints(bytesOf(s, 1)),
+      aggregationTemporality: Number(one(s, 2) ?? 0n),
+      isMonotonic: one(s, 3) === 1n,
+    };
   }
   return out;
+}
+
+/** InstrumentationScope: name 1, version 2. */
+function scope(buf: Buffer | undefined) {
+  const f = fields(buf ?? Buffer.alloc(0));
+  return { name: text(f, 1) ?? '', version: text(f, 2) ?? '' };
 }
 
 export function decodeMetricsRequest(buf: Buffer) {
@@ -124,8 +153,65 @@ export function decodeMetricsRequest(buf: Buffer) {
       const resource = one(f, 1) as Buffer | undefined;
       return {
         resource: { attributes: keyValues(resource ? bytesOf(fields(resource), 1) : []) },
-        scopeMetrics: bytesOf(f, 2).map((sm) => ({ metrics: bytesOf(fields(sm), 2).map(metric) })),
+        scopeMetrics: bytesOf(f, 2).map((sm) => {
+          const s = fields(sm);
+          return { scope: scope(one(s, 1) as Buffer | undefined), metrics: bytesOf(s, 2).map(metric) };
+        }),
       };
     }),
+  };
+}
+
+type Decoded = ReturnType<typeof decodeMetricsRequest>;
+type DecodedMetric = ReturnType<typeof metric>;
+
+/** A metric without its data points. */
+function shape(m: DecodedMetric, container: object): string {
+  const { name, description, unit } = m;
+  return JSON.stringify({
+    name,
+    description,
+    unit,
+    kind: m.sum ? 'sum' : 'gauge',
+    ...container,
+    dataPoints: undefined,
+  });
+}
+
+/**
+ * The requests of one export read as one: each scope's metrics by name, their data points concatenated in the
+ * order the requests came. Throws unless every request names the same single resource.
+ */
+export function mergeRequests(requests: Decoded[]) {
+  const resources = new Set(
+    requests.flatMap((r) => r.resourceMetrics.map((rm) => JSON.stringify(rm.resource))),
+  );
+  if (resources.size !== 1) throw new Error(`${resources.size} different resources`);
+  const scopes = new Map<
+    string,
+    { scope: { name: string; version: string }; metrics: Map<string, DecodedMetric> }
+  >();
+  for (const rm of requests.flatMap((r) => r.resourceMetrics)) {
+    for (const sm of rm.scopeMetrics) {
+      const key = `${sm.scope.name}@${sm.scope.version}`;
+      const entry = scopes.get(key) ?? { scope: sm.scope, metrics: new Map() };
+      scopes.set(key, entry);
+      for (const m of sm.metrics) {
+        const seen = entry.metrics.get(m.name);
+        if (!seen) {
+          entry.metrics.set(m.name, structuredClone(m));
+          continue;
+        }
+        const { dataPoints, ...head } = m.sum ?? m.gauge ?? { dataPoints: [] };
+        const into = (seen.sum ?? seen.gauge)?.dataPoints ?? [];
+        if (shape(m, head) !== shape(seen, { ...(seen.sum ?? seen.gauge), dataPoints: undefined }))
+          throw new Error(`metric ${m.name} differs between requests`);
+        into.push(...dataPoints);
+      }
+    }
+  }
+  return {
+    resource: JSON.parse([...resources][0] ?? '{}') as Decoded['resourceMetrics'][number]['resource'],
+    scopeMetrics: [...scopes.values()].map((s) => ({ scope: s.scope, metrics: [...s.metrics.values()] })),
   };
 }

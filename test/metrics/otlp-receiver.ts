@@ -89,12 +89,23 @@ export interface OtlpReceiver {
   close(): Promise<void>;
 }
 
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+export interface ReceiverOptions {
+  /** Answers 400 Bad Request (which the exporter does not retry) to the n-th request (from 1) when true. */
+  readonly refuse?: (n: number) => boolean;
+}
+
+export async function startOtlpReceiver(opts: ReceiverOptions = {}): Promise<OtlpReceiver> {
   const requests: OtlpRequest[] = [];
+  let received = 0;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
+    const n = ++received;
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      if (opts.refuse?.(n)) {
+        res.writeHead(400).end('refused');
+        return;
+      }
       try {
         const bytes = Buffer.concat(chunks);
         const body =

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
+import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { OtlpProtocol } from '../../src/agent/config/types.js';
 import { DROP_REASONS } from '../../src/discovery/drop-reasons.js';
@@ -8,11 +9,12 @@ import { METRICS } from '../../src/metrics/names.js';
 import { otelName } from '../../src/metrics/otel-names.js';
 import { AgentMetricProducer } from '../../src/metrics/otel-producer.js';
 import { type OtlpExport, startOtlpExport } from '../../src/metrics/otlp.js';
-import { encodeMetricsRequest } from '../../src/metrics/otlp-protobuf.js';
+import { type ExportBatch, expandBatch, splitExport } from '../../src/metrics/otlp-batches.js';
+import { encodeBatch } from '../../src/metrics/otlp-protobuf.js';
 import { createMetricsHandler } from '../../src/metrics/prometheus.js';
 import { find, parseExposition } from './exposition.js';
 import { FakeState } from './fakes.js';
-import { decodeMetricsRequest } from './otlp-protobuf.js';
+import { decodeMetricsRequest, mergeRequests } from './otlp-protobuf.js';
 import { type OtlpReceiver, startOtlpReceiver } from './otlp-receiver.js';
 
 let receiver: OtlpReceiver;
@@ -173,18 +175,170 @@ describe('startOtlpExport', () => {
   it("encodes protobuf as the SDK's own serializer does, hostile strings, doubles and large counts included", async () => {
     const state = new FakeState();
     const lan = state.addListener('lan');
+    const other = state.addListener('other \ud800', '224.1.1.2');
     lan.stats.packetsReceived = 2 ** 40 + 3;
     lan.registry.add({ type: 'T', name: 'nul\u0000 "q" \\ ü 😀', addr: '10.0.0.1:1', ageSeconds: -0.125 });
-    lan.registry.add({ type: 'T', name: 'lone \ud800', addr: '10.0.0.2:1', version: '\udfff', lost: 7 });
-    const collected = await new AgentMetricProducer(state).collect();
-    const rm = {
-      resource: resourceFromAttributes({ 'service.name': 'x', 'process.pid': 42, ok: true, ratio: 0.5 }),
-      scopeMetrics: collected.resourceMetrics.scopeMetrics,
+    const renamed = lan.registry.add({
+      type: 'T',
+      name: 'lone \ud800',
+      addr: '10.0.0.2:1',
+      version: '\udfff',
+      lost: 2 ** 53 + 2,
+    });
+    for (let i = 0; i < 7; i++)
+      other.registry.add({
+        type: 'U',
+        name: `s${i}`,
+        addr: `10.0.1.${i}:1`,
+        version: i % 2 ? '1.0' : undefined,
+        ageSeconds: i % 3 ? i / 3 : undefined,
+        lost: i,
+        state: i === 4 ? 'stale' : 'up',
+        lastSeenWallMs: 1_700_000_000_123.5 + i,
+      });
+    const producer = new AgentMetricProducer(state);
+    const resource = resourceFromAttributes({ 'service.name': 'x', 'process.pid': 42, ok: true, ratio: 0.5 });
+    const compare = async () => {
+      const collected = await producer.collect();
+      const rm = { resource, scopeMetrics: collected.resourceMetrics.scopeMetrics };
+      // Requests of at most 12 points: the services of both listeners split across several requests.
+      const requests = [...splitExport(rm, 12)].map((b) => decodeMetricsRequest(Buffer.from(encodeBatch(b))));
+      // The reference: the whole export as one request of real data points, through the SDK's serializer.
+      const [whole, ...more] = [...splitExport(rm, Number.POSITIVE_INFINITY)];
+      if (!whole || more.length > 0) throw new Error('expected the export as one request');
+      const sdk = decodeMetricsRequest(
+        Buffer.from(ProtobufMetricsSerializer.serializeRequest(expandBatch(whole)) ?? []),
+      );
+      expect(requests.length).toBeGreaterThan(4);
+      const ours = mergeRequests(requests);
+      expect(ours.scopeMetrics[0]?.metrics.length).toBeGreaterThan(20);
+      expect(ours).toEqual(mergeRequests([sdk]));
+      return ours;
     };
-    const ours = decodeMetricsRequest(Buffer.from(encodeMetricsRequest(rm)));
-    const sdk = decodeMetricsRequest(Buffer.from(ProtobufMetricsSerializer.serializeRequest(rm) ?? []));
-    expect(ours.resourceMetrics[0]?.scopeMetrics[0]?.metrics.length).toBeGreaterThan(20);
-    expect(ours).toEqual(sdk);
+    const before = BigInt(Date.now()) * 1_000_000n;
+    const first = await compare();
+    const metrics = first.scopeMetrics[0]?.metrics ?? [];
+    const info = metrics.find((m) => m.name === otelName(METRICS.serviceInfo));
+    expect(info?.gauge?.dataPoints).toHaveLength(9);
+    // Sums count from the agent's start; a gauge starts and ends at the collection.
+    const lost = metrics.find((m) => m.name === otelName(METRICS.serviceLost));
+    expect(lost?.sum?.aggregationTemporality).toBe(2 /* CUMULATIVE */);
+    for (const p of lost?.sum?.dataPoints ?? [])
+      expect(p.startTimeUnixNano).toBe(`${state.startedWallMs}000000`);
+    for (const p of info?.gauge?.dataPoints ?? []) {
+      expect(p.startTimeUnixNano).toBe(p.timeUnixNano);
+      expect(BigInt(p.timeUnixNano ?? 0) >= before).toBe(true);
+    }
+
+    // A record that changes in place (a rename, an upgrade) is encoded anew, not from what was kept of it.
+    renamed.name = 'now well-formed';
+    renamed.version = '3.0';
+    const second = await compare();
+    const names = second.scopeMetrics[0]?.metrics
+      .find((m) => m.name === otelName(METRICS.serviceInfo))
+      ?.gauge?.dataPoints.map((p) => p.attributes.map((a) => a.value.stringValue).join('|'));
+    expect(names).toContain('lan|224.1.1.1|5004|T|now well-formed|10.0.0.2:1|3.0');
+  });
+
+  it("sends the MeterProvider's own instruments in the first request, histograms through the SDK's serializer", async () => {
+    const state = new FakeState();
+    const lan = state.addListener('lan');
+    for (let i = 0; i < 6; i++) lan.registry.add({ type: 'T', name: `s${i}`, addr: `10.0.0.${i}:1` });
+    // As the pipeline's reader collects: the SDK's instruments and the producer's data in one ResourceMetrics.
+    class PullReader extends MetricReader {
+      protected override async onShutdown(): Promise<void> {}
+      protected override async onForceFlush(): Promise<void> {}
+    }
+    const reader = new PullReader({ metricProducers: [new AgentMetricProducer(state)] });
+    const provider = new MeterProvider({ readers: [reader] });
+    const meter = provider.getMeter('app');
+    meter.createCounter('app_requests').add(3, { route: '/x' });
+    meter.createHistogram('app_latency').record(0.25);
+    const { resourceMetrics } = await reader.collect();
+    const batches = [...splitExport(resourceMetrics, 12)];
+    const first = decodeMetricsRequest(Buffer.from(encodeBatch(batches[0] as ExportBatch)));
+    const firstNames = first.resourceMetrics.flatMap((rm) =>
+      rm.scopeMetrics.flatMap((sm) => sm.metrics.map((m) => m.name)),
+    );
+    expect(firstNames).toEqual(
+      expect.arrayContaining(['app_requests', 'app_latency', otelName(METRICS.receivedPackets)]),
+    );
+    // A histogram is the SDK serializer's to write: that request carries no service.
+    expect(firstNames).not.toContain(otelName(METRICS.serviceUp));
+    const ours = mergeRequests(batches.map((b) => decodeMetricsRequest(Buffer.from(encodeBatch(b)))));
+    const up = ours.scopeMetrics
+      .flatMap((sm) => sm.metrics)
+      .find((m) => m.name === otelName(METRICS.serviceUp));
+    expect(up?.gauge?.dataPoints).toHaveLength(6);
+    const counter = ours.scopeMetrics.flatMap((sm) => sm.metrics).find((m) => m.name === 'app_requests');
+    expect(counter?.sum?.dataPoints.map((p) => p.asDouble ?? Number(p.asInt))).toEqual([3]);
+    await provider.shutdown();
+  });
+
+  it.each(['http/protobuf', 'http/json'] as const)(
+    'sends an export at a few thousand services as several %s requests that hold every service exactly once',
+    async (protocol) => {
+      const state = new FakeState(10_000);
+      const listeners = [state.addListener('a'), state.addListener('b', '224.1.1.2')];
+      listeners.forEach((l, n) => {
+        for (let i = 0; i < 1800; i++)
+          l.registry.add({
+            type: 'T',
+            name: `${n}-${i}`,
+            addr: `10.${n}.${i >> 8}.${i & 255}:1`,
+            ageSeconds: 0.5,
+          });
+      });
+      const exp = start(state, protocol);
+      const before = receiver.requests.length;
+      await exp.forceFlush();
+      const requests = receiver.requests.slice(before);
+      expect(requests.length).toBeGreaterThanOrEqual(3600 / 500);
+      for (const r of requests) {
+        expect(r.points.length).toBeLessThanOrEqual(2500);
+        expect(r.resource['service.name']).toBe('vault-multicast-agent');
+      }
+      const points = requests.flatMap((r) => r.points);
+      const expected = listeners
+        .flatMap((l, n) =>
+          Array.from({ length: 1800 }, (_, i) => `${l === listeners[0] ? 'a' : 'b'}/${n}-${i}`),
+        )
+        .sort();
+      for (const def of [
+        METRICS.serviceUp,
+        METRICS.serviceLastSeen,
+        METRICS.serviceInfo,
+        METRICS.serviceAge,
+        METRICS.serviceLost,
+      ]) {
+        const seen = points
+          .filter((p) => p.metric === otelName(def))
+          .map((p) => `${p.attributes.listener}/${p.attributes.service_name}`)
+          .sort();
+        expect(seen, def.name).toEqual(expected);
+      }
+      // The families that are not per service come once, in the first request.
+      const received = points.filter((p) => p.metric === otelName(METRICS.receivedPackets));
+      expect(received.map((p) => p.attributes.listener).sort()).toEqual(['a', 'b']);
+      expect(requests[0]?.points.some((p) => p.metric === otelName(METRICS.receivedPackets))).toBe(true);
+    },
+  );
+
+  it('stops an export at the first request the collector refuses, and sends the next export whole', async () => {
+    await receiver.close();
+    let refusing = true;
+    receiver = await startOtlpReceiver({ refuse: (n) => refusing && n === 2 });
+    const state = new FakeState(10_000);
+    const lan = state.addListener('lan');
+    for (let i = 0; i < 3000; i++)
+      lan.registry.add({ type: 'T', name: `s${i}`, addr: `10.1.${i >> 8}.${i & 255}:1` });
+    const exp = start(state);
+    await exp.forceFlush();
+    // The first was taken, the second refused, and none of the four or so after it was sent.
+    expect(receiver.requests).toHaveLength(1);
+    refusing = false;
+    const whole = await exportOnce(exp);
+    expect(whole.points.filter((p) => p.metric === otelName(METRICS.serviceUp))).toHaveLength(3000);
   });
 
   it('sends hostile service strings as valid UTF-8 text', async () => {

@@ -30,7 +30,12 @@ function countTurns(onTurn: (turn: number) => void = () => {}): { turns: () => n
     if (ticking) setImmediate(tick);
   };
   setImmediate(tick);
-  return { turns: () => turns, stop: () => void (ticking = false) };
+  return {
+    turns: () => turns,
+    stop: () => {
+      ticking = false;
+    },
+  };
 }
 
 function scenario() {
