@@ -1,9 +1,10 @@
 /**
  * One size of the scale benchmark (scale.bench.ts), in a process of its own: N live services on a listener
- * (no socket), /metrics served by the agent's own handler on 127.0.0.1, an OTLP receiver on 127.0.0.1.
+ * (no socket), /metrics served by the agent's own handler on 127.0.0.1, scraped and exported to from processes of
+ * their own (bench/scrape-client.ts, bench/otlp-sink.ts) as Prometheus and a collector are.
  *   node --expose-gc dist/bench/scale-run.js 100000      → one JSON line
  */
-import { spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -55,16 +56,16 @@ const { gzipMs: gzipRuns, textMs: textRuns, gzipBytes, bodyBytes } = scrapes;
 gc();
 const rssScrapes = process.memoryUsage().rss;
 
-let received = 0;
-const otlpServer = createServer((req, res) => {
-  req.on('data', (c: Buffer) => {
-    received += c.length;
+/** An OTLP receiver in another process (bench/otlp-sink.ts), as a collector is. */
+const sink = fork(fileURLToPath(new URL('./otlp-sink.js', import.meta.url)), [], { stdio: 'inherit' });
+const sinkPort = await new Promise<number>((r) => sink.once('message', (m: { port: number }) => r(m.port)));
+const sinkBytes = () =>
+  new Promise<number>((r) => {
+    sink.once('message', (m: { bytes: number }) => r(m.bytes));
+    sink.send('bytes');
   });
-  req.on('end', () => res.writeHead(200).end());
-});
-await new Promise<void>((r) => otlpServer.listen(0, '127.0.0.1', r));
 const otlp = startOtlpExport(state, {
-  endpoint: `http://127.0.0.1:${(otlpServer.address() as AddressInfo).port}/v1/metrics`,
+  endpoint: `http://127.0.0.1:${sinkPort}/v1/metrics`,
   intervalMs: 600_000,
   headers: {},
 });
@@ -74,17 +75,18 @@ const otlpWall: number[] = [];
 const { stallMs: otlpStallMs } = await longestStallDuring(async () => {
   for (let i = 0; i < 3; i++) {
     await pause(1000);
-    received = 0;
+    await sinkBytes();
     const r = await cpuAndWall(() => otlp.forceFlush());
     otlpCpu.push(r.cpu);
     otlpWall.push(r.wall);
   }
 });
+const otlpBytes = await sinkBytes();
 await otlp.shutdown();
+sink.disconnect();
 gc();
 const rss = process.memoryUsage().rss;
 server.close();
-otlpServer.close();
 process.stdout.write(
   `${JSON.stringify({
     services: n,
@@ -96,7 +98,7 @@ process.stdout.write(
     otlpCpuMs: summary(otlpCpu).median,
     otlpWallMs: summary(otlpWall).median,
     otlpStallMs,
-    otlpBytes: received,
+    otlpBytes,
     rssScrapes,
     rss,
   })}\n`,
