@@ -80,6 +80,8 @@ export class Store {
   skew = 0;
   /** Bumped whenever the set of services or one of them changes, so that views know to re-render. */
   revision = 0;
+  /** Ids put or removed since takeChanges(); undefined when everything may have changed (snapshot, clear). */
+  private changed: Set<string> | undefined;
 
   constructor(private readonly monoNow: () => number = () => performance.now() / 1000) {}
 
@@ -97,6 +99,7 @@ export class Store {
     this.listeners = snapshot.status.listeners;
     this.publishers = snapshot.status.publishers;
     this.services.clear();
+    this.changed = undefined;
     for (const view of snapshot.services) this.put(view);
     // Counters may have been reset or the agent restarted: rates resume from the next sample.
     for (const h of this.history.values()) {
@@ -108,8 +111,11 @@ export class Store {
   }
 
   applyService(event: EventStreamMap['service']): void {
-    if (event.event === 'removed') this.services.delete(serviceId(event.service));
-    else this.put(event.service);
+    if (event.event === 'removed') {
+      const id = serviceId(event.service);
+      this.services.delete(id);
+      this.changed?.add(id);
+    } else this.put(event.service);
     this.revision += 1;
   }
 
@@ -128,7 +134,15 @@ export class Store {
   /** Forgets the services of one listener at once, as the widget's Refresh cleared its list. */
   clearListener(listener: string): void {
     for (const [id, entry] of this.services) if (entry.view.listener === listener) this.services.delete(id);
+    this.changed = undefined;
     this.revision += 1;
+  }
+
+  /** What changed since the last call (see `changed`), for views that update incrementally. */
+  takeChanges(): ReadonlySet<string> | undefined {
+    const changed = this.changed;
+    this.changed = new Set();
+    return changed;
   }
 
   rates(kind: 'listener' | 'publisher', name: string): number[] {
@@ -145,6 +159,7 @@ export class Store {
       listener: view.listener.toLowerCase(),
     };
     this.services.set(id, { id, view, receivedAt: this.monoNow(), haystack: haystackOf(view), sortText });
+    this.changed?.add(id);
   }
 
   private sample(id: string, metrics: MetricsView, kind: 'listener' | 'publisher', at: number): void {
