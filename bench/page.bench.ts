@@ -4,8 +4,8 @@
  * - snapshot: a client takes the event stream's snapshot; how long until its last byte, the longest stall of
  *   the agent's event loop meanwhile, and what serialising every view in one piece costs (the stall it was);
  * - list: the same for the unpaged GET /api/v1/services, and one page of 100 at the far end;
- * - page: real Chromium opens the page; time until the table shows every service, the rows in the DOM, and
- *   the page's JS heap after a collection.
+ * - page: real Chromium opens the page; time until the table counts every service, the rows in the DOM, the
+ *   longest task while 3,000 services change over 3 s, and the page's JS heap after a collection.
  *
  *   npm run bench -- page                        VM_BENCH_PAGE=10000,100000 to choose the sizes
  */
@@ -25,7 +25,8 @@ import { inOwnNamespace } from './own-namespace.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const sizes = (process.env.VM_BENCH_PAGE ?? '10000,100000').split(',').map(Number);
-const webRoot = fileURLToPath(new URL('../web', import.meta.url));
+/** VM_BENCH_WEB_ROOT: another build of the page (e.g. an older commit's dist/web), to compare. */
+const webRoot = process.env.VM_BENCH_WEB_ROOT ?? fileURLToPath(new URL('../web', import.meta.url));
 
 async function watchLoop(work: () => Promise<void>): Promise<{ ms: number; stallMs: number }> {
   const delay = monitorEventLoopDelay({ resolution: 1 });
@@ -72,13 +73,19 @@ listeners:
   });
   try {
     const listener = agent.listenerEntry('big')!.listener;
-    for (let i = 0; i < n; i++) {
+    const announce = (i: number, seq: number, version: string) => {
       const bytes = encodeAnnouncement(
-        { type: `svc-${i % 10}`, name: `node-${i}`, addr: `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}:8200` },
-        { seq: 1, timestamp: Date.now() / 1000 },
+        {
+          type: `svc-${i % 10}`,
+          name: `node-${i}`,
+          addr: `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}:8200`,
+          version,
+        },
+        { seq, timestamp: Date.now() / 1000 },
       );
       listener.ingest(bytes, { address: '198.18.0.1', port: 5004, family: 'IPv4', size: bytes.length });
-    }
+    };
+    for (let i = 0; i < n; i++) announce(i, 1, '1.0');
     const url = `http://127.0.0.1:${agent.httpAddress!.port}`;
     const onePiece = await watchLoop(async () => {
       JSON.stringify(servicePage(agent, {}, performance.now()).services);
@@ -97,10 +104,29 @@ listeners:
     await page.goto(url);
     await page
       .locator('#summary')
-      .filter({ hasText: new RegExp(`^Showing ${n} of`) })
+      .filter({ hasText: new RegExp(`^Showing \\d+ of ${n} services`) })
       .waitFor({ timeout: 120_000 });
     const firstRowsMs = performance.now() - start;
     const rows = await page.locator('#services-table tbody tr[data-id]').count();
+    // A burst: 3,000 services change, 100 every 100 ms; the longest task the browser reports meanwhile.
+    await page.evaluate(`
+      performance.clearMeasures('vault-multicast:render');
+      window.longest = 0;
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) window.longest = Math.max(window.longest, e.duration);
+      }).observe({ type: 'longtask' });
+    `);
+    for (let i = 0; i < 3000; i += 100) {
+      for (let k = i; k < i + 100; k++) announce((k * 31) % n, 2, 'burst');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    const burstTaskMs = (await page.evaluate('window.longest')) as number;
+    // The page's own redraws (app.ts measures each): a full re-sort before, only the changed services now.
+    const renderMs = (await page.evaluate(
+      `performance.getEntriesByName('vault-multicast:render').map((e) => e.duration).sort((a, b) => a - b)`,
+    )) as number[];
+    const median = renderMs[Math.floor(renderMs.length / 2)] ?? Number.NaN;
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('HeapProfiler.collectGarbage');
     const heap = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number };
@@ -118,6 +144,8 @@ listeners:
         ms(paged.ms).padStart(11),
         ms(firstRowsMs).padStart(12),
         String(rows).padStart(6),
+        ms(median).padStart(12),
+        (burstTaskMs === 0 ? 'none' : ms(burstTaskMs)).padStart(12),
         mib(heap.usedSize).padStart(11),
       ].join(''),
     );
@@ -141,12 +169,14 @@ await inOwnNamespace('page', fileURLToPath(import.meta.url), async () => {
   console.log(
     `${'services'.padStart(8)}${'snapshot'.padStart(11)}${'one piece'.padStart(11)}${'sliced'.padStart(11)}` +
       `${'stall'.padStart(11)}${'list'.padStart(11)}${'stall'.padStart(11)}${'page 100'.padStart(11)}` +
-      `${'first rows'.padStart(12)}${'rows'.padStart(6)}${'JS heap'.padStart(11)}`,
+      `${'first rows'.padStart(12)}${'rows'.padStart(6)}${'redraw'.padStart(12)}${'burst task'.padStart(12)}${'JS heap'.padStart(11)}`,
   );
   for (const n of sizes) await runSize(n);
   console.log(
     '# one piece: every view serialised at once (the stall a snapshot or unpaged list used to cost); sliced: the ' +
       'snapshot as a client receives it, with the longest event-loop stall meanwhile; list: unpaged ' +
-      '/api/v1/services; first rows: page load until the table counts every service; JS heap after a collection',
+      "/api/v1/services; first rows: page load until the table counts every service; burst task: the page's " +
+      'longest task (50 ms or more; none: no such task) while 3,000 services change over 3 s; rows: in the DOM; redraw: the ' +
+      "median of the page's redraws during the burst; JS heap after a collection",
   );
 });
