@@ -48,7 +48,7 @@ async function drain(url: string, untilFrameEnd: boolean): Promise<number> {
     const { done, value } = await reader.read();
     if (done) break;
     bytes += value.length;
-    if (untilFrameEnd && Buffer.from(value.subarray(-4)).toString('latin1') === ']}\n\n') break;
+    if (untilFrameEnd && Buffer.from(value).includes(']}\n\n')) break;
   }
   await reader.cancel();
   return bytes;

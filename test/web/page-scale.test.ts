@@ -57,7 +57,7 @@ async function readBody(url: string, untilFrameEnd: boolean): Promise<Buffer[]> 
     const { done, value } = await reader.read();
     if (done) break;
     pieces.push(Buffer.from(value));
-    if (untilFrameEnd && Buffer.from(value).toString('latin1').endsWith(']}\n\n')) break;
+    if (untilFrameEnd && Buffer.from(value).includes(']}\n\n')) break;
   }
   await reader.cancel();
   return pieces;
@@ -104,7 +104,8 @@ listeners:
       snapshotMs = performance.now() - start;
     });
     const snapshot = Buffer.concat(pieces).toString('utf8');
-    const frame = snapshot.slice(snapshot.indexOf('event: snapshot\ndata: ') + 22).trimEnd();
+    const start = snapshot.indexOf('event: snapshot\ndata: ') + 22;
+    const frame = snapshot.slice(start, snapshot.indexOf('\n\n', start));
     expect((JSON.parse(frame) as { services: unknown[] }).services).toHaveLength(SERVICES);
     const listStall = await longestStall(async () => {
       pieces = await readBody(`${t.url}/api/v1/services`, false);
@@ -128,6 +129,38 @@ listeners:
     };
     expect(paged.total).toBe(SERVICES);
     expect(paged.services).toHaveLength(50);
+  }, 120_000);
+
+  it('sends a client whose snapshot is being built the changes made meanwhile, after the snapshot', async () => {
+    // Any change first, so that this client's snapshot is built for it rather than taken from the cache.
+    announce(t, 20, 2);
+    const res = await fetch(`${t.url}/api/v1/events`, { signal: AbortSignal.timeout(60_000) });
+    // Headers are out: the snapshot is being built now, in slices; node-10 (type svc-0) is among the first
+    // serialised, so the snapshot has its old version.
+    announce(t, 10, 2, 'during-build');
+    const reader = res.body!.getReader();
+    const pieces: Buffer[] = [];
+    let afterSnapshot = '';
+    while (!afterSnapshot.includes('during-build')) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      pieces.push(Buffer.from(value));
+      const text = Buffer.from(value).toString('latin1');
+      // The snapshot's JSON has no blank line; the first "]}" and blank line end it.
+      if (afterSnapshot !== '' || text.includes(']}\n\n'))
+        afterSnapshot += afterSnapshot === '' ? text.slice(text.indexOf(']}\n\n')) : text;
+    }
+    await reader.cancel();
+    const text = Buffer.concat(pieces).toString('utf8');
+    const frames = text.split('\n\n').filter((f) => f.startsWith('event: '));
+    expect(frames[0]).toMatch(/^event: snapshot\n/);
+    const snapshot = JSON.parse(frames[0]!.slice(frames[0]!.indexOf('data: ') + 6)) as {
+      services: { name: string; version: string }[];
+    };
+    expect(snapshot.services.find((v) => v.name === 'node-10')?.version).toBe('1.0');
+    const change = frames.slice(1).find((f) => f.includes('during-build'));
+    expect(change).toMatch(/^event: service\n/);
+    expect(change).toContain('"name":"node-10"');
   }, 120_000);
 
   it('draws only the rows in view, reaches the last service by scrolling, and filters and sorts all of them', async () => {
