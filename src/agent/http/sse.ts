@@ -95,8 +95,10 @@ export class EventHub {
   };
   private readonly onReloaded = () => {
     this.snapshotCache = undefined;
-    // A build that started before the reload shows the old listeners: the clients wait for a new one.
+    // A build that started before the reload shows the old listeners: the clients wait for a new one, and
+    // the old one's result is not kept for later clients.
     this.joinable = undefined;
+    for (const build of this.builds) build.fresh = false;
     if (this.clients.size === 0) return;
     this.sendSnapshot([...this.clients.keys()]);
   };
