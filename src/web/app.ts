@@ -117,17 +117,8 @@ function renderAll(): void {
     metricsCount,
     `${plural(store.listeners.length, 'listener')}, ${plural(store.publishers.length, 'publisher')}`,
   );
-  let up = 0;
-  let stale = 0;
-  let gone = 0;
-  let inListener = 0;
-  for (const e of store.services.values()) {
-    if (query.listener !== '' && e.view.listener !== query.listener) continue;
-    inListener += 1;
-    if (e.view.state === 'up') up += 1;
-    else if (e.view.state === 'stale') stale += 1;
-    else gone += 1;
-  }
+  const { up, stale, gone } = store.stateCounts(query.listener);
+  const inListener = up + stale + gone;
   const empty = !store.status
     ? 'Connecting to the agent…'
     : inListener === 0

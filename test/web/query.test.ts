@@ -94,8 +94,8 @@ describe('which services the table shows', () => {
   });
 });
 
-describe('the table list kept up to date incrementally', () => {
-  it('after bursts of added, changed, departed and removed services, equals a full filter and sort', () => {
+describe('the table list and the summary counts kept up to date incrementally', () => {
+  it('after bursts of added, changed, departed and removed services, equal a full filter, sort and count', () => {
     const store = new Store(() => 0);
     const svc = (i: number, over: Partial<ServiceView> = {}) =>
       view({ type: `svc-${i % 7}`, name: `node-${i}`, addr: `10.0.${i >> 8}.${i & 255}:1`, ...over });
@@ -118,6 +118,12 @@ describe('the table list kept up to date incrementally', () => {
               service: svc(i, { lastSeen: 1000 + random(100), state: roll === 3 ? 'gone' : 'up' }),
             });
         }
+        // The summary's counts, kept as services come and go, agree with a count of the store.
+        const counted = { up: 0, stale: 0, gone: 0 };
+        for (const e of store.services.values()) counted[e.view.state] += 1;
+        expect(store.stateCounts('')).toEqual(counted);
+        expect(store.stateCounts('l1')).toEqual(counted);
+        expect(store.stateCounts('other')).toEqual({ up: 0, stale: 0, gone: 0 });
         const incremental = ordered.update(store.services, store.takeChanges(), query);
         expect(incremental.map((e) => e.id)).toEqual(
           visibleEntries(store.services.values(), query).map((e) => e.id),
