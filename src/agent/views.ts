@@ -127,8 +127,26 @@ export interface ServiceFilter {
   listener?: string;
 }
 
-export function serviceViews(state: AgentState, filter: ServiceFilter, nowMonoMs: number): ServiceView[] {
-  return servicePage(state, filter, nowMonoMs).services;
+/** The records a filter lets through, with their listener's name, in registry order. */
+function* matchingRecords(state: AgentState, filter: ServiceFilter): Generator<[string, ServiceRecord]> {
+  for (const entry of state.listeners()) {
+    if (filter.listener !== undefined && entry.name !== filter.listener) continue;
+    for (const rec of entry.listener.registry.services()) {
+      if (filter.state !== undefined && rec.state !== filter.state) continue;
+      if (filter.type && !rec.type.includes(filter.type)) continue;
+      yield [entry.name, rec];
+    }
+  }
+}
+
+/**
+ * The matching services one view at a time, each read at the moment it is built: a caller that serialises
+ * 100,000 of them in slices (giving the event loop back in between) sends views as fresh as a one-piece list.
+ * The registry may change between two items; a service forgotten and learned again meanwhile can come twice.
+ */
+export function* eachServiceView(state: AgentState, filter: ServiceFilter): Generator<ServiceView> {
+  for (const [listener, rec] of matchingRecords(state, filter))
+    yield serviceView(listener, rec, performance.now());
 }
 
 /** A window of the matching services, in registry order: `offset` matches skipped, at most `limit` kept. */
@@ -150,16 +168,10 @@ export function servicePage(
 ): { services: ServiceView[]; total: number } {
   const services: ServiceView[] = [];
   let total = 0;
-  for (const entry of state.listeners()) {
-    if (filter.listener !== undefined && entry.name !== filter.listener) continue;
-    for (const rec of entry.listener.registry.services()) {
-      if (filter.state !== undefined && rec.state !== filter.state) continue;
-      if (filter.type && !rec.type.includes(filter.type)) continue;
-      if (total >= page.offset && services.length < page.limit) {
-        services.push(serviceView(entry.name, rec, nowMonoMs));
-      }
-      total++;
-    }
+  for (const [listener, rec] of matchingRecords(state, filter)) {
+    if (total >= page.offset && services.length < page.limit)
+      services.push(serviceView(listener, rec, nowMonoMs));
+    total++;
   }
   return { services, total };
 }

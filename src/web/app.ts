@@ -8,10 +8,11 @@ import { runListenerAction } from './actions.js';
 import { DetailsPanel } from './details.js';
 import { byId, setText } from './dom.js';
 import { isFramed } from './embed.js';
-import { DEFAULT_QUERY, type Query, type SortKey, visibleEntries } from './query.js';
+import { OrderedServices } from './ordered.js';
+import { DEFAULT_QUERY, type Query, type SortKey } from './query.js';
 import { Store } from './store.js';
 import { type ConnectionState, connectStream } from './stream.js';
-import { ROW_PAGE, ServiceTable } from './table.js';
+import { ServiceTable } from './table.js';
 import { ListenerTabs } from './tabs.js';
 import { setupTheme } from './theme.js';
 import { MetricsTiles } from './tiles.js';
@@ -28,16 +29,15 @@ const typeFilter = byId<HTMLInputElement>('type-filter');
 const search = byId<HTMLInputElement>('search');
 const showDeparted = byId<HTMLInputElement>('show-departed');
 const agentVersion = byId('agent-version');
-const showMore = byId<HTMLButtonElement>('show-more');
 const metricsCount = byId('metrics-count');
-let rowLimit = ROW_PAGE;
+const ordered = new OrderedServices();
 
 function say(text: string, kind: 'ok' | 'error' | 'info' = 'info'): void {
   message.textContent = text;
   message.dataset.kind = kind;
 }
 
-const table = new ServiceTable(byId<HTMLTableElement>('services-table'), store, {
+const table = new ServiceTable(byId<HTMLTableElement>('services-table'), byId('table-wrap'), store, {
   select: (id) => select(id),
   sort: (key) => sortBy(key),
 });
@@ -94,7 +94,7 @@ function renderAll(): void {
     store.listeners.map((l) => l.name),
     query.listener,
   );
-  const visible = visibleEntries(store.services.values(), query);
+  const visible = ordered.update(store.services, store.takeChanges(), query);
   if (query.typeFilter !== '' || query.search !== '') {
     // Both sides counted from the same list, so that the tile agrees with the table whatever the counters say.
     const counts = new Map<string, { matching: number; up: number }>();
@@ -117,24 +117,14 @@ function renderAll(): void {
     metricsCount,
     `${plural(store.listeners.length, 'listener')}, ${plural(store.publishers.length, 'publisher')}`,
   );
-  let up = 0;
-  let stale = 0;
-  let gone = 0;
-  let inListener = 0;
-  for (const e of store.services.values()) {
-    if (query.listener !== '' && e.view.listener !== query.listener) continue;
-    inListener += 1;
-    if (e.view.state === 'up') up += 1;
-    else if (e.view.state === 'stale') stale += 1;
-    else gone += 1;
-  }
+  const { up, stale, gone } = store.stateCounts(query.listener);
+  const inListener = up + stale + gone;
   const empty = !store.status
     ? 'Connecting to the agent…'
     : inListener === 0
       ? 'No services yet — waiting for announcements.'
       : 'No services match the filters.';
-  table.render(visible, query, store.listeners.length > 1 && query.listener === '', empty, rowLimit);
-  const shown = Math.min(visible.length, rowLimit);
+  table.render(visible, query, store.listeners.length > 1 && query.listener === '', empty);
   const parts = [
     `${up} up`,
     `${stale} stale`,
@@ -142,11 +132,8 @@ function renderAll(): void {
   ];
   setText(
     summary,
-    `Showing ${shown} of ${inListener} service${inListener === 1 ? '' : 's'} · ${parts.join(' · ')}` +
-      (visible.length > shown ? ` · ${visible.length - shown} more match the filters` : ''),
+    `Showing ${visible.length} of ${inListener} service${inListener === 1 ? '' : 's'} · ${parts.join(' · ')}`,
   );
-  showMore.hidden = visible.length <= shown;
-  setText(showMore, `Show ${Math.min(ROW_PAGE, visible.length - shown)} more`);
   details.update();
   renderAgentStatus();
   document.title = `${store.status ? `(${up}) ` : ''}vault-multicast — services`;
@@ -201,10 +188,6 @@ function setConnection(state: ConnectionState): void {
   banner.hidden = state !== 'reconnecting';
 }
 
-showMore.addEventListener('click', () => {
-  rowLimit += ROW_PAGE;
-  renderAll();
-});
 const preset = readFilters(location.search);
 query.typeFilter = typeFilter.value = preset.typeFilter;
 query.search = search.value = preset.search;

@@ -8,6 +8,7 @@ import type {
   ListenerView,
   MetricsView,
   PublisherView,
+  ServiceStateView,
   ServiceView,
   StatusView,
 } from '../agent/api-types.js';
@@ -80,6 +81,10 @@ export class Store {
   skew = 0;
   /** Bumped whenever the set of services or one of them changes, so that views know to re-render. */
   revision = 0;
+  /** Ids put or removed since takeChanges(); undefined when everything may have changed (snapshot, clear). */
+  private changed: Set<string> | undefined;
+  /** Services per listener and state, kept as services come and go: the summary needs no pass over 100,000. */
+  private readonly perListener = new Map<string, Record<ServiceStateView, number>>();
 
   constructor(private readonly monoNow: () => number = () => performance.now() / 1000) {}
 
@@ -97,6 +102,8 @@ export class Store {
     this.listeners = snapshot.status.listeners;
     this.publishers = snapshot.status.publishers;
     this.services.clear();
+    this.perListener.clear();
+    this.changed = undefined;
     for (const view of snapshot.services) this.put(view);
     // Counters may have been reset or the agent restarted: rates resume from the next sample.
     for (const h of this.history.values()) {
@@ -108,8 +115,11 @@ export class Store {
   }
 
   applyService(event: EventStreamMap['service']): void {
-    if (event.event === 'removed') this.services.delete(serviceId(event.service));
-    else this.put(event.service);
+    if (event.event === 'removed') {
+      const id = serviceId(event.service);
+      this.remove(id);
+      this.changed?.add(id);
+    } else this.put(event.service);
     this.revision += 1;
   }
 
@@ -127,16 +137,55 @@ export class Store {
 
   /** Forgets the services of one listener at once, as the widget's Refresh cleared its list. */
   clearListener(listener: string): void {
-    for (const [id, entry] of this.services) if (entry.view.listener === listener) this.services.delete(id);
+    for (const [id, entry] of this.services) if (entry.view.listener === listener) this.remove(id);
+    this.changed = undefined;
     this.revision += 1;
+  }
+
+  /** How many services are up, stale and gone, of one listener or ('') of all. */
+  stateCounts(listener: string): Record<ServiceStateView, number> {
+    const sum = { up: 0, stale: 0, gone: 0 };
+    for (const [name, c] of this.perListener) {
+      if (listener !== '' && name !== listener) continue;
+      sum.up += c.up;
+      sum.stale += c.stale;
+      sum.gone += c.gone;
+    }
+    return sum;
+  }
+
+  /** What changed since the last call (see `changed`), for views that update incrementally. */
+  takeChanges(): ReadonlySet<string> | undefined {
+    const changed = this.changed;
+    this.changed = new Set();
+    return changed;
   }
 
   rates(kind: 'listener' | 'publisher', name: string): number[] {
     return this.history.get(`${kind}:${name}`)?.rates ?? [];
   }
 
+  private count(view: ServiceView, by: number): void {
+    let c = this.perListener.get(view.listener);
+    if (!c) {
+      c = { up: 0, stale: 0, gone: 0 };
+      this.perListener.set(view.listener, c);
+    }
+    c[view.state] += by;
+  }
+
+  private remove(id: string): void {
+    const old = this.services.get(id);
+    if (!old) return;
+    this.count(old.view, -1);
+    this.services.delete(id);
+  }
+
   private put(view: ServiceView): void {
     const id = serviceId(view);
+    const old = this.services.get(id);
+    if (old) this.count(old.view, -1);
+    this.count(view, 1);
     const sortText: SortText = {
       type: view.type.toLowerCase(),
       name: view.name.toLowerCase(),
@@ -145,6 +194,7 @@ export class Store {
       listener: view.listener.toLowerCase(),
     };
     this.services.set(id, { id, view, receivedAt: this.monoNow(), haystack: haystackOf(view), sortText });
+    this.changed?.add(id);
   }
 
   private sample(id: string, metrics: MetricsView, kind: 'listener' | 'publisher', at: number): void {

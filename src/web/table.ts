@@ -1,7 +1,10 @@
 /**
- * The services table. Rows are keyed by service and kept between renders: a change of one service
- * updates its cells' text, a tick updates only the time columns, and rows are moved only when the order
- * changes. Columns sort by click or keyboard (the header cells hold buttons) and report it with aria-sort.
+ * The services table, virtualised: whatever the number of services, only the rows in the scroll box's
+ * viewport (and OVERSCAN around it) exist in the DOM, between two spacer rows that give the scrollbar its
+ * full height; aria-rowcount and aria-rowindex tell screen readers where they are in the whole list. Rows are
+ * keyed by service and kept between draws: a change of one service updates its cells' text, a tick updates
+ * only the time columns, and rows are moved only when the order changes. Columns sort by click or keyboard
+ * (the header cells hold buttons) and report it with aria-sort.
  */
 
 import type { ServiceView } from '../agent/api-types.js';
@@ -10,11 +13,12 @@ import { formatAge, formatAgo, formatClock, formatCount, formatDuration } from '
 import { expiresAt, type Query, type SortKey } from './query.js';
 import type { ServiceEntry, Store } from './store.js';
 
-/**
- * Rows put in the DOM at first, and added by each "Show more". Every row costs layout on each update, so
- * at 10 000 services the page stays responsive by showing a screenful or two and letting filters do the rest.
- */
-export const ROW_PAGE = 200;
+/** Rows drawn above and below the viewport, so that a short scroll shows rows before the next frame. */
+const OVERSCAN = 10;
+/** Rows drawn when the box has no height yet (not laid out): about a screenful. */
+const MIN_WINDOW = 40;
+/** Until a row has been measured; style.css fixes the row height (--row-height). */
+const DEFAULT_ROW_PX = 36;
 
 interface Column {
   key: SortKey;
@@ -71,18 +75,30 @@ export interface TableCallbacks {
 export class ServiceTable {
   private readonly rows = new Map<string, Row>();
   private readonly headers = new Map<SortKey, HTMLTableCellElement>();
+  private readonly thead: HTMLTableSectionElement;
   private readonly tbody: HTMLTableSectionElement;
   private readonly emptyRow: HTMLTableRowElement;
   private readonly emptyCell: HTMLTableCellElement;
+  private readonly topSpacer: HTMLTableRowElement;
+  private readonly bottomSpacer: HTMLTableRowElement;
+  /** Every entry the filters let through, in order; only a window of them is drawn. */
+  private entries: readonly ServiceEntry[] = [];
+  private emptyText = '';
+  /** Ids of the drawn rows, in order, and the index in `entries` of the first. */
   private order: string[] = [];
+  private first = 0;
+  private rowPx = DEFAULT_ROW_PX;
+  private drawPending = false;
   private selected: string | undefined;
 
   constructor(
     private readonly table: HTMLTableElement,
+    /** The box that scrolls the table (the header sticks to its top). */
+    private readonly scroller: HTMLElement,
     private readonly store: Store,
     private readonly callbacks: TableCallbacks,
   ) {
-    const headRow = h('tr');
+    const headRow = h('tr', { 'aria-rowindex': 1 });
     for (const col of COLUMNS) {
       const button = h(
         'button',
@@ -95,34 +111,56 @@ export class ServiceTable {
       this.headers.set(col.key, th);
       headRow.append(th);
     }
+    this.thead = h('thead', {}, headRow);
     this.tbody = h('tbody');
     this.emptyCell = h('td', { colspan: COLUMNS.length, class: 'empty' });
     this.emptyRow = h('tr', { class: 'empty-row' }, this.emptyCell);
-    table.replaceChildren(h('thead', {}, headRow), this.tbody);
+    this.topSpacer = spacerRow();
+    this.bottomSpacer = spacerRow();
+    table.replaceChildren(this.thead, this.tbody);
     this.tbody.addEventListener('keydown', (ev) => this.onKeyDown(ev));
+    // One draw per frame however fast the wheel turns.
+    scroller.addEventListener('scroll', () => {
+      if (this.drawPending) return;
+      this.drawPending = true;
+      requestAnimationFrame(() => {
+        this.drawPending = false;
+        this.draw();
+      });
+    });
   }
 
-  /** Draws the visible entries in order; `emptyText` explains an empty table. */
-  render(
-    entries: readonly ServiceEntry[],
-    q: Query,
-    showListener: boolean,
-    emptyText: string,
-    limit: number,
-  ): void {
+  /** Takes the visible entries in order and draws the window of them in view; `emptyText` explains an empty table. */
+  render(entries: readonly ServiceEntry[], q: Query, showListener: boolean, emptyText: string): void {
     this.table.classList.toggle('hide-listener', !showListener);
     for (const [key, th] of this.headers) {
       if (key === q.sortKey) th.setAttribute('aria-sort', q.sortDirection);
       else th.removeAttribute('aria-sort');
     }
-    const shown = entries.slice(0, limit);
+    this.table.setAttribute('aria-rowcount', String(entries.length + 1));
+    this.entries = entries;
+    this.emptyText = emptyText;
+    this.draw();
+  }
+
+  /** The rows of the entries in view, between spacers as high as the rows left out. */
+  private draw(): void {
+    const entries = this.entries;
+    const headPx = this.thead.offsetHeight;
+    const inView = Math.ceil(this.scroller.clientHeight / this.rowPx);
+    const count = Math.max(MIN_WINDOW, inView + 2 * OVERSCAN);
+    const top = Math.floor(Math.max(0, this.scroller.scrollTop - headPx) / this.rowPx) - OVERSCAN;
+    const first = Math.max(0, Math.min(top, entries.length - count));
+    const shown = entries.slice(first, first + count);
     const ids = shown.map((e) => e.id);
     const keep = new Set(ids);
-    // When the focused row goes (service forgotten, filtered out), focus moves to the row now in its place.
+    // When the focused row goes because its service went (forgotten, filtered out), focus moves to the row
+    // now in its place; a row merely scrolled out of view takes focus with it, as a browser's own list does.
     let lostFocusAt = -1;
     for (const [id, row] of this.rows) {
       if (!keep.has(id)) {
-        if (row.tr.contains(document.activeElement)) lostFocusAt = this.order.indexOf(id);
+        if (row.tr.contains(document.activeElement) && !entries.some((e) => e.id === id))
+          lostFocusAt = this.first + this.order.indexOf(id);
         row.tr.remove();
         this.rows.delete(id);
       }
@@ -131,14 +169,19 @@ export class ServiceTable {
       const row = this.rows.get(entry.id) ?? this.createRow(entry);
       this.fill(row, entry);
     }
-    if (!sameOrder(ids, this.order)) {
+    if (first !== this.first || !sameOrder(ids, this.order)) {
       // Moving a row blurs whatever was focused in it; a keyboard user must not lose their place when
       // an update re-sorts the table under them.
       const focused = document.activeElement;
       const fragment = document.createDocumentFragment();
-      for (const id of ids) fragment.append(this.rows.get(id)!.tr);
+      shown.forEach((e, i) => {
+        const tr = this.rows.get(e.id)!.tr;
+        tr.setAttribute('aria-rowindex', String(first + i + 2));
+        fragment.append(tr);
+      });
       this.tbody.replaceChildren(fragment);
       this.order = ids;
+      this.first = first;
       if (
         focused instanceof HTMLElement &&
         focused !== document.activeElement &&
@@ -148,16 +191,42 @@ export class ServiceTable {
       }
     }
     if (lostFocusAt >= 0) {
-      const next = shown[Math.min(lostFocusAt, shown.length - 1)];
+      const next = entries[Math.min(lostFocusAt, entries.length - 1)];
       if (next) this.rows.get(next.id)?.select.focus({ preventScroll: true });
     }
     if (shown.length === 0) {
-      setText(this.emptyCell, emptyText);
+      setText(this.emptyCell, this.emptyText);
       if (!this.emptyRow.isConnected) this.tbody.append(this.emptyRow);
     } else {
       this.emptyRow.remove();
+      const measured = this.rows.get(ids[0]!)!.tr.getBoundingClientRect().height;
+      if (measured > 0) this.rowPx = measured;
     }
+    this.space(this.topSpacer, first, true);
+    this.space(this.bottomSpacer, entries.length - first - shown.length, false);
     this.tick();
+  }
+
+  /** A spacer stands for `rows` rows left out; it is in the DOM only when there are any. */
+  private space(spacer: HTMLTableRowElement, rows: number, before: boolean): void {
+    if (rows <= 0) {
+      spacer.remove();
+      return;
+    }
+    spacer.style.height = `${rows * this.rowPx}px`;
+    if (before && this.tbody.firstChild !== spacer) this.tbody.prepend(spacer);
+    if (!before && this.tbody.lastChild !== spacer) this.tbody.append(spacer);
+  }
+
+  /** Scrolls the least needed to bring the row at `index` into view, and draws at once. */
+  private reveal(index: number): void {
+    const headPx = this.thead.offsetHeight;
+    const rowTop = headPx + index * this.rowPx;
+    const box = this.scroller;
+    if (rowTop - headPx < box.scrollTop) box.scrollTop = rowTop - headPx;
+    else if (rowTop + this.rowPx > box.scrollTop + box.clientHeight)
+      box.scrollTop = rowTop + this.rowPx - box.clientHeight;
+    this.draw();
   }
 
   /** Updates the time columns, once a second. */
@@ -186,7 +255,10 @@ export class ServiceTable {
   }
 
   focusRow(id: string): void {
-    this.rows.get(id)?.select.focus();
+    const index = this.entries.findIndex((e) => e.id === id);
+    if (index < 0) return;
+    this.reveal(index);
+    this.rows.get(id)?.select.focus({ preventScroll: true });
   }
 
   private createRow(entry: ServiceEntry): Row {
@@ -255,25 +327,26 @@ export class ServiceTable {
     setText(row.listener, v.listener);
   }
 
-  /** Up and down arrows move between rows, Home and End to the first and last. */
+  /** Up and down arrows move between rows, Home and End to the first and last, drawn or not. */
   private onKeyDown(ev: KeyboardEvent): void {
     if (!(ev.target instanceof HTMLButtonElement) || !ev.target.classList.contains('select')) return;
-    const buttons = [...this.tbody.querySelectorAll<HTMLButtonElement>('button.select')];
-    const i = buttons.indexOf(ev.target);
+    const tr = ev.target.closest('tr');
+    const i = Number(tr?.getAttribute('aria-rowindex')) - 2;
+    const last = this.entries.length - 1;
     const target =
       ev.key === 'ArrowDown'
-        ? buttons[i + 1]
+        ? Math.min(i + 1, last)
         : ev.key === 'ArrowUp'
-          ? buttons[i - 1]
+          ? Math.max(i - 1, 0)
           : ev.key === 'Home'
-            ? buttons[0]
+            ? 0
             : ev.key === 'End'
-              ? buttons.at(-1)
+              ? last
               : undefined;
-    if (target) {
-      ev.preventDefault();
-      target.focus();
-    }
+    if (target === undefined || !(i >= 0)) return;
+    ev.preventDefault();
+    const entry = this.entries[target];
+    if (entry) this.focusRow(entry.id);
   }
 }
 
@@ -281,6 +354,10 @@ export function expiryText(entry: ServiceEntry, mono: number): string {
   const left = expiresAt(entry) - mono;
   if (entry.view.state === 'up') return left > 0 ? `stale in ${formatDuration(left)}` : 'stale now';
   return left > 0 ? `forgotten in ${formatDuration(left)}` : 'forgetting';
+}
+
+function spacerRow(): HTMLTableRowElement {
+  return h('tr', { class: 'spacer', 'aria-hidden': 'true' }, h('td', { colspan: COLUMNS.length }));
 }
 
 function sameOrder(a: readonly string[], b: readonly string[]): boolean {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ServiceView, StatusView } from '../../src/agent/api-types.js';
+import { OrderedServices } from '../../src/web/ordered.js';
 import { DEFAULT_QUERY, naturalCompare, type Query, visibleEntries } from '../../src/web/query.js';
 import { type ServiceEntry, Store, serviceId } from '../../src/web/store.js';
 import { webUrl } from '../../src/web/web-url.js';
@@ -90,6 +91,48 @@ describe('which services the table shows', () => {
     ]);
     expect(names(visibleEntries(all, q({ sortKey: 'state' })))).toEqual(['api', 'vault-a', 'pg']);
     expect(names(visibleEntries(all, q({ sortKey: 'lastSeen' })))[0]).toBe('api');
+  });
+});
+
+describe('the table list and the summary counts kept up to date incrementally', () => {
+  it('after bursts of added, changed, departed and removed services, equal a full filter, sort and count', () => {
+    const store = new Store(() => 0);
+    const svc = (i: number, over: Partial<ServiceView> = {}) =>
+      view({ type: `svc-${i % 7}`, name: `node-${i}`, addr: `10.0.${i >> 8}.${i & 255}:1`, ...over });
+    store.applySnapshot({ status: STATUS, services: Array.from({ length: 500 }, (_, i) => svc(i)) });
+    const ordered = new OrderedServices();
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed % n;
+    };
+    for (const query of [q({ sortKey: 'name' }), q({ typeFilter: 'svc-3', sortKey: 'lastSeen' }), q({})]) {
+      for (let round = 0; round < 20; round++) {
+        for (let k = 0; k < 10; k++) {
+          const i = random(700);
+          const roll = random(4);
+          if (roll === 0) store.applyService({ event: 'removed', service: svc(i) });
+          else
+            store.applyService({
+              event: roll === 1 ? 'up' : 'update',
+              service: svc(i, { lastSeen: 1000 + random(100), state: roll === 3 ? 'gone' : 'up' }),
+            });
+        }
+        // The summary's counts, kept as services come and go, agree with a count of the store.
+        const counted = { up: 0, stale: 0, gone: 0 };
+        for (const e of store.services.values()) counted[e.view.state] += 1;
+        expect(store.stateCounts('')).toEqual(counted);
+        expect(store.stateCounts('l1')).toEqual(counted);
+        expect(store.stateCounts('other')).toEqual({ up: 0, stale: 0, gone: 0 });
+        const incremental = ordered.update(store.services, store.takeChanges(), query);
+        expect(incremental.map((e) => e.id)).toEqual(
+          visibleEntries(store.services.values(), query).map((e) => e.id),
+        );
+      }
+    }
+    // A snapshot says everything changed: the list is rebuilt from it alone.
+    store.applySnapshot({ status: STATUS, services: [svc(1)] });
+    expect(names([...ordered.update(store.services, store.takeChanges(), q({}))])).toEqual(['node-1']);
   });
 });
 

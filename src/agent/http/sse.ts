@@ -4,7 +4,7 @@
  *
  * A scrape-rate flood must not turn into a flood of events: `update` events are throttled per service (at most
  * one per UPDATE_THROTTLE_MS, the latest state wins). Memory is bounded whatever clients do:
- * - every frame is serialised once into one Buffer that all clients share (a snapshot of 10,000 services is
+ * - every frame is serialised once into Buffers that all clients share (a snapshot of 10,000 services is
  *   megabytes; a copy per client made 64 idle clients cost 2 GB);
  * - a client's unsent bytes, snapshot included, may not pass the size of the current snapshot plus
  *   MAX_QUEUED_BYTES: past it the client is cut off (the page reconnects and gets a snapshot). A snapshot never
@@ -13,13 +13,18 @@
  *   over it gets 503 with Retry-After;
  * - MAX_CLIENTS streams at most, MAX_CLIENTS_PER_ADDRESS of them from one client address.
  * With no client connected, no event is built at all.
+ *
+ * A snapshot is built in time slices that give the event loop back (100,000 services are ~40 MB of JSON and
+ * 100-200 ms of serialising). Clients that wait for it join one build; every frame broadcast while it runs is
+ * kept and sent to them after it, so a service that changed after it was serialised is put right in order.
  */
 import type { Request, Response } from 'express';
 import type { ServiceRecord } from '../../discovery/types.js';
 import type { EventStreamMap } from '../api-types.js';
 import type { ServiceEventName } from '../runtime/wiring.js';
-import { listenerView, publisherView, serviceView, serviceViews, statusView } from '../views.js';
+import { eachServiceView, listenerView, publisherView, serviceView, statusView } from '../views.js';
 import type { HttpHost } from './host.js';
+import { slicedJsonChunks } from './sliced-json.js';
 
 export const UPDATE_THROTTLE_MS = 500;
 /** Unsent bytes one client may have queued beyond one snapshot. */
@@ -33,6 +38,29 @@ const SNAPSHOT_REUSE_MS = 1000;
 const METRICS_INTERVAL_MS = 1000;
 const HEARTBEAT_MS = 15_000;
 const RETRY_MS = 2000;
+
+/** A snapshot frame in pieces of ~64 KiB: one 40 MB Buffer.concat would hold the loop by itself. */
+interface Snapshot {
+  readonly pieces: readonly Buffer[];
+  readonly bytes: number;
+}
+
+/** A snapshot being built, the clients waiting for it, and what was broadcast since it started. */
+interface Build {
+  readonly waiters: Set<Response>;
+  readonly log: Buffer[];
+  logBytes: number;
+  /** More was broadcast meanwhile than a client may have queued: the waiters are cut off, as slow clients. */
+  overflow: boolean;
+  /** No service changed since the build started: the result may be shared with clients that come next. */
+  fresh: boolean;
+}
+
+interface Client {
+  readonly address: string;
+  /** Set while the client waits for a snapshot: broadcasts reach it through the build's log. */
+  build: Build | undefined;
+}
 
 interface PendingUpdate {
   lastSentMs: number;
@@ -50,23 +78,29 @@ export interface EventHubOptions {
 }
 
 export class EventHub {
-  /** Each client with its address. */
-  private readonly clients = new Map<Response, string>();
-  private snapshotCache: { frame: Buffer; builtMs: number } | undefined;
+  private readonly clients = new Map<Response, Client>();
+  private snapshotCache: { snapshot: Snapshot; builtMs: number } | undefined;
   /** Size of the last snapshot built: what a client may have queued besides MAX_QUEUED_BYTES of events. */
   private snapshotBytes = 0;
+  /** Builds under way; only the newest one that started after the last reload takes new waiters. */
+  private readonly builds = new Set<Build>();
+  private joinable: Build | undefined;
   private readonly updates = new Map<string, PendingUpdate>();
   private metricsTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private readonly onService = (listener: string, event: ServiceEventName, rec: ServiceRecord) => {
     this.snapshotCache = undefined;
+    for (const build of this.builds) build.fresh = false;
     this.service(listener, event, rec);
   };
   private readonly onReloaded = () => {
     this.snapshotCache = undefined;
+    // A build that started before the reload shows the old listeners: the clients wait for a new one, and
+    // the old one's result is not kept for later clients.
+    this.joinable = undefined;
+    for (const build of this.builds) build.fresh = false;
     if (this.clients.size === 0) return;
-    const snapshot = this.snapshotFrame();
-    for (const res of [...this.clients.keys()]) this.write(res, snapshot);
+    this.sendSnapshot([...this.clients.keys()]);
   };
 
   constructor(
@@ -93,13 +127,13 @@ export class EventHub {
       return;
     }
     let fromAddress = 0;
-    for (const a of this.clients.values()) if (a === address) fromAddress++;
+    for (const c of this.clients.values()) if (c.address === address) fromAddress++;
     if (fromAddress >= MAX_CLIENTS_PER_ADDRESS) {
       this.refuse(res, 'sse_address', 'too many event streams from this address');
       return;
     }
-    const snapshot = this.snapshotFrame();
-    if (this.queuedBytes() + snapshot.length > MAX_TOTAL_BYTES) {
+    // The snapshot this client will get is not built yet: the last one's size stands in for it.
+    if (this.queuedBytes() + this.snapshotBytes > MAX_TOTAL_BYTES) {
       this.refuse(res, 'sse_total_bytes', 'event stream clients are not reading; try again later');
       return;
     }
@@ -109,11 +143,11 @@ export class EventHub {
     res.setHeader('X-Accel-Buffering', 'no');
     res.flushHeaders();
     req.socket.setNoDelay(true);
-    this.clients.set(res, address);
+    this.clients.set(res, { address, build: undefined });
     res.once('close', () => this.remove(res));
     this.write(res, Buffer.from(`retry: ${RETRY_MS}\n\n`));
-    this.write(res, snapshot);
     this.startTimers();
+    this.sendSnapshot([res]);
   }
 
   private refuse(
@@ -132,26 +166,76 @@ export class EventHub {
     return sum;
   }
 
-  /** The snapshot frame, built once and shared until something changes (or a second passes). */
-  private snapshotFrame(): Buffer {
-    const now = performance.now();
+  /**
+   * Sends a snapshot to `targets`: the last one if nothing changed since (a connect storm serialises once),
+   * else the one being built, else a new build.
+   */
+  private sendSnapshot(targets: readonly Response[]): void {
     const cached = this.snapshotCache;
-    if (cached !== undefined && now - cached.builtMs < SNAPSHOT_REUSE_MS) return cached.frame;
-    const { status, services } = this.snapshot();
-    const frameBuf = Buffer.concat([
-      ...jsonChunks(
-        `event: snapshot\ndata: {"status":${JSON.stringify(status)},"services":[`,
-        services,
-        ']}',
-      ),
-      Buffer.from('\n\n'),
-    ]);
-    this.snapshotCache = { frame: frameBuf, builtMs: now };
-    this.snapshotBytes = frameBuf.length;
-    return frameBuf;
+    if (cached !== undefined && performance.now() - cached.builtMs < SNAPSHOT_REUSE_MS) {
+      for (const res of targets) this.writeSnapshot(res, cached.snapshot);
+      return;
+    }
+    const build = this.joinable ?? this.startBuild();
+    for (const res of targets) {
+      const client = this.clients.get(res);
+      if (!client) continue;
+      client.build?.waiters.delete(res);
+      client.build = build;
+      build.waiters.add(res);
+    }
+  }
+
+  private startBuild(): Build {
+    const build: Build = { waiters: new Set(), log: [], logBytes: 0, overflow: false, fresh: true };
+    this.builds.add(build);
+    this.joinable = build;
+    const startedMs = performance.now();
+    this.buildSnapshot().then(
+      (snapshot) => {
+        this.builds.delete(build);
+        if (this.joinable === build) this.joinable = undefined;
+        this.snapshotBytes = snapshot.bytes;
+        if (build.fresh) this.snapshotCache = { snapshot, builtMs: startedMs };
+        for (const res of build.waiters) {
+          const client = this.clients.get(res);
+          if (client?.build !== build) continue;
+          client.build = undefined;
+          if (build.overflow) this.cut(res);
+          else {
+            this.writeSnapshot(res, snapshot);
+            for (const bytes of build.log) this.write(res, bytes);
+          }
+        }
+      },
+      () => {
+        // Building views failed (a bug, not input): the waiters reconnect and try again.
+        this.builds.delete(build);
+        if (this.joinable === build) this.joinable = undefined;
+        for (const res of build.waiters) if (this.clients.get(res)?.build === build) this.cut(res);
+      },
+    );
+    return build;
+  }
+
+  private async buildSnapshot(): Promise<Snapshot> {
+    const status = statusView(this.agent, this.opts.statusExtras());
+    const pieces: Buffer[] = [];
+    let bytes = 0;
+    const prefix = `event: snapshot\ndata: {"status":${JSON.stringify(status)},"services":[`;
+    for await (const piece of slicedJsonChunks(prefix, eachServiceView(this.agent, {}), ']}\n\n')) {
+      pieces.push(piece);
+      bytes += piece.length;
+    }
+    return { pieces, bytes };
+  }
+
+  private writeSnapshot(res: Response, snapshot: Snapshot): void {
+    for (const piece of snapshot.pieces) this.write(res, piece);
   }
 
   private remove(res: Response): void {
+    this.clients.get(res)?.build?.waiters.delete(res);
     this.clients.delete(res);
     if (this.clients.size === 0) this.stopTimers();
   }
@@ -174,13 +258,6 @@ export class EventHub {
     this.heartbeatTimer = undefined;
     for (const u of this.updates.values()) if (u.timer) clearTimeout(u.timer);
     this.updates.clear();
-  }
-
-  private snapshot(): EventStreamMap['snapshot'] {
-    return {
-      status: statusView(this.agent, this.opts.statusExtras()),
-      services: serviceViews(this.agent, {}, performance.now()),
-    };
   }
 
   private metrics(): EventStreamMap['metrics'] {
@@ -243,21 +320,34 @@ export class EventHub {
   private broadcastRaw(text: string): void {
     // One Buffer for every client: a string would be encoded again for each.
     const bytes = Buffer.from(text);
-    for (const res of [...this.clients.keys()]) this.write(res, bytes);
+    for (const build of this.builds) {
+      if (build.overflow || build.waiters.size === 0) continue;
+      build.log.push(bytes);
+      build.logBytes += bytes.length;
+      if (build.logBytes > MAX_QUEUED_BYTES) {
+        build.overflow = true;
+        build.log.length = 0;
+      }
+    }
+    for (const [res, client] of [...this.clients]) if (client.build === undefined) this.write(res, bytes);
   }
 
   private write(res: Response, bytes: Buffer): void {
     if (!this.clients.has(res)) return;
     const limit = MAX_QUEUED_BYTES + this.snapshotBytes;
     if (res.writableLength + bytes.length > limit) {
-      // A client that does not read: cut it off instead of buffering for it.
-      this.remove(res);
-      res.destroy();
-      this.opts.onReject?.('sse_slow_client');
-      this.opts.onSlowClient?.();
+      this.cut(res);
       return;
     }
     res.write(bytes);
+  }
+
+  /** A client that does not read: cut it off instead of buffering for it. */
+  private cut(res: Response): void {
+    this.remove(res);
+    res.destroy();
+    this.opts.onReject?.('sse_slow_client');
+    this.opts.onSlowClient?.();
   }
 
   close(): void {
@@ -267,22 +357,6 @@ export class EventHub {
     this.clients.clear();
     this.stopTimers();
   }
-}
-
-/**
- * `prefix`, the items as a JSON array body, `suffix`, in Buffers of about 64 KiB: a list of any size the
- * registry allows is serialised piece by piece, never as one string (V8 strings stop at 512 MiB).
- */
-export function* jsonChunks(prefix: string, items: readonly unknown[], suffix: string): Generator<Buffer> {
-  let part = prefix;
-  for (let i = 0; i < items.length; i++) {
-    part += (i === 0 ? '' : ',') + JSON.stringify(items[i]);
-    if (part.length >= 65_536) {
-      yield Buffer.from(part);
-      part = '';
-    }
-  }
-  yield Buffer.from(part + suffix);
 }
 
 /** One SSE frame. JSON never contains a raw newline, so a single `data:` line is enough. */
