@@ -36,7 +36,7 @@ export interface MetricsHandler {
   readonly contentType: string;
   contentTypeOf(format: ExpositionFormat): string;
   /** Streams the body to `sink` in chunks, giving the event loop back between slices of work. */
-  write(sink: Sink, format?: ExpositionFormat): Promise<void>;
+  write(sink: Sink, format?: ExpositionFormat, chunkBytes?: number): Promise<void>;
   render(format?: ExpositionFormat): Promise<string>;
   renderBuffer(format?: ExpositionFormat): Promise<Buffer>;
 }
@@ -100,11 +100,11 @@ export function createMetricsHandler(state: AgentState, opts: MetricsHandlerOpti
     collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 100 });
     dropMisleadingMetrics(registry);
   }
-  const write = async (sink: Sink, format: ExpositionFormat = 'text'): Promise<void> => {
+  const write = async (sink: Sink, format: ExpositionFormat = 'text', chunkBytes?: number): Promise<void> => {
     await refreshKernelDrops(state);
     let prefix = await sampledFamilies(state, format, new TimeSlicer(opts));
     if (registry) prefix += await processFamilies(registry, format);
-    await writeServiceSeries(state, sink, { ...opts, format, prefix });
+    await writeServiceSeries(state, sink, { ...opts, format, prefix, chunkBytes });
   };
   const renderBuffer = (format?: ExpositionFormat) => collectBody((sink) => write(sink, format));
   return {

@@ -25,6 +25,13 @@ export function drained(dest: Writable, res: ServerResponse): Promise<void> {
   });
 }
 
+/**
+ * Larger chunks into gzip: each write is a round trip to the thread pool and back (~0.2 ms on a small VM), and
+ * 64 KiB chunks made a 100,000-service scrape wait for ~1,300 of them: ~500 ms a scrape against ~360 ms
+ * with these (both quiet, OpenMetrics + gzip).
+ */
+const GZIP_CHUNK_BYTES = 512 * 1024;
+
 export async function serveMetrics(
   req: IncomingMessage,
   res: ServerResponse,
@@ -52,6 +59,7 @@ export async function serveMetrics(
     await handler.write(
       (chunk, written) => (dest.write(chunk, () => written()) ? undefined : drained(dest, res)),
       format,
+      gzip ? GZIP_CHUNK_BYTES : undefined,
     );
     dest.end();
   } catch (err) {

@@ -26,7 +26,7 @@ export type ServiceSeriesOptions = SliceOptions;
 export type Sink = (chunk: Buffer, written: () => void) => void | Promise<void>;
 
 /** Bytes handed to the sink at a time: large enough that a 40 MiB body is ~600 writes, small enough to pipeline. */
-const CHUNK_BYTES = 64 * 1024;
+export const CHUNK_BYTES = 64 * 1024;
 
 type Headers = Record<ExpositionFormat, Buffer>;
 
@@ -125,11 +125,17 @@ function listenerPartOf(entry: ListenerEntry): string {
 export async function writeServiceSeries(
   state: AgentState,
   sink: Sink,
-  opts: ServiceSeriesOptions & { readonly format?: ExpositionFormat; readonly prefix?: string } = {},
+  opts: ServiceSeriesOptions & {
+    readonly format?: ExpositionFormat;
+    readonly prefix?: string;
+    /** Bytes per chunk handed to the sink (default CHUNK_BYTES). */
+    readonly chunkBytes?: number;
+  } = {},
 ): Promise<void> {
   const format = opts.format ?? 'text';
+  const chunkBytes = opts.chunkBytes ?? CHUNK_BYTES;
   const slicer = new TimeSlicer(opts);
-  const out = new ByteWriter(CHUNK_BYTES + 4096);
+  const out = new ByteWriter(chunkBytes + 4096);
   const flush = async (): Promise<void> => {
     if (out.length === 0) return;
     const chunk = out.take();
@@ -165,7 +171,7 @@ export async function writeServiceSeries(
         if (slicer.due()) {
           await flush();
           await slicer.yield();
-        } else if (out.length >= CHUNK_BYTES) {
+        } else if (out.length >= chunkBytes) {
           await flush();
         }
         const rec = records[i] as ServiceRecord;
