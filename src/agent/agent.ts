@@ -206,6 +206,9 @@ export class Agent implements AgentState, HttpHost {
       await this.httpServer?.close();
       return;
     }
+    // Before the sockets open: loading the OpenTelemetry SDK holds the loop for a few hundred milliseconds,
+    // which at 100,000 announcements/s would overflow a receive buffer (a failure is logged by startOtlp).
+    if (config.metrics.otlp) await this.loadOtlp();
     await Promise.all([
       ...config.listeners.map((l) => this.startListener(l, config)),
       ...config.publishers.map((p) => this.startPublisher(p, config)),
@@ -228,6 +231,14 @@ export class Agent implements AgentState, HttpHost {
 
   private stopRequested(): boolean {
     return this.stopPromise !== undefined;
+  }
+
+  private async loadOtlp(): Promise<void> {
+    try {
+      await (await import('../metrics/otlp.js')).loadOtlpPipeline();
+    } catch {
+      // startOtlp() tries again and logs why it could not.
+    }
   }
 
   /** The OpenTelemetry SDK is loaded only when an export is configured: it costs ~15 MB of RSS. */

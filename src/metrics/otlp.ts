@@ -14,6 +14,15 @@ export interface OtlpExport {
   forceFlush(): Promise<void>;
 }
 
+/**
+ * Loads the SDK and the exporter now. Compiling them holds the event loop ~100–300 ms on a small node: the
+ * agent does it before its listeners receive, where it costs no datagrams (after that, startOtlpExport finds
+ * them loaded).
+ */
+export async function loadOtlpPipeline(): Promise<void> {
+  await import('./otlp-pipeline.js');
+}
+
 export function startOtlpExport(state: AgentState, cfg: OtlpConfig): OtlpExport {
   const pipeline: Promise<OtlpPipeline> = import('./otlp-pipeline.js').then((m) =>
     m.createOtlpPipeline(state, cfg),
