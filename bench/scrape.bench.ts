@@ -180,7 +180,17 @@ function lossUnderScrapes(verdicts: string[]): void {
       `# packet loss: ${rate}/s for ${seconds} s, 10,000 services, /metrics fetched every 1 s as Prometheus does (OpenMetrics, gzip), OTLP protobuf every 10 s`,
     );
     console.log(
-      row(['work', 'send rate/s', 'received', 'kernel drops', 'lost', 'scrape median', 'longest stall']),
+      row([
+        'work',
+        'send rate/s',
+        'received',
+        'kernel drops',
+        'in the first 5 s',
+        'lost',
+        'lost after 5 s',
+        'scrape median',
+        'longest stall',
+      ]),
     );
     for (const mode of modes) {
       let out: string;
@@ -212,11 +222,17 @@ function lossUnderScrapes(verdicts: string[]): void {
         sendRate: number;
         received: number;
         kernelDrops?: number;
+        startupKernelDrops?: number;
         scrapeMsMedian: number;
         longestStallMs: number;
         otlpExports: number;
       };
       const lost = r.sent - r.received;
+      // Lost after the start: the kernel's drops past the first 5 s (the listener drops none of this traffic).
+      const afterStartup =
+        r.kernelDrops === undefined || r.startupKernelDrops === undefined
+          ? undefined
+          : r.kernelDrops - r.startupKernelDrops;
       const label =
         {
           none: 'nothing',
@@ -230,7 +246,9 @@ function lossUnderScrapes(verdicts: string[]): void {
           Math.round(r.sendRate),
           r.received,
           r.kernelDrops ?? '-',
-          `${((lost / r.sent) * 100).toFixed(2)} %`,
+          r.startupKernelDrops ?? '-',
+          `${((lost / r.sent) * 100).toFixed(3)} %`,
+          afterStartup === undefined ? '-' : `${((afterStartup / r.sent) * 100).toFixed(3)} %`,
           mode === 'none' ? '-' : ms(r.scrapeMsMedian),
           ms(r.longestStallMs),
         ]),
@@ -238,7 +256,7 @@ function lossUnderScrapes(verdicts: string[]): void {
       if (mode === 'none') ingestAloneStallMs = r.longestStallMs;
       if (mode === 'ours' && rate === 100_000) {
         verdicts.push(
-          `loss with scrapes and OTLP ${((lost / r.sent) * 100).toFixed(3)} % at ${Math.round(r.sendRate)}/s (target < 0.01 % at 100,000/s): ${lost / r.sent < 0.0001 && r.sendRate >= 95_000 ? 'PASS' : 'FAIL'}`,
+          `loss with scrapes and OTLP ${((lost / r.sent) * 100).toFixed(3)} % at ${Math.round(r.sendRate)}/s, ${afterStartup ?? '?'} of them after the first 5 s (target < 0.01 % at 100,000/s): ${lost / r.sent < 0.0001 && r.sendRate >= 95_000 ? 'PASS' : 'FAIL'}`,
         );
         verdicts.push(
           `longest event-loop stall with scrapes and OTLP ${ms(r.longestStallMs)}, receiving alone ${ms(ingestAloneStallMs)} (target <= 5 ms; the receive path's own young-generation collections count here too): ${r.longestStallMs <= 5 ? 'PASS' : 'FAIL'}`,
