@@ -50,7 +50,7 @@ describe.skipIf(!IN_TEST_NETNS || !CHROMIUM_AVAILABLE)('the page as a service pi
   const open = async (path: string, viewport = { width: 1280, height: 800 }) => {
     const opened = await openPage(`${agent.url}${path}`, { viewport });
     pages.push(opened);
-    await opened.page.locator('#connection[data-state="open"]').waitFor({ timeout: 10_000 });
+    await opened.page.locator('#connection[data-state="open"]').waitFor({ timeout: 20_000 });
     return opened;
   };
   const row = (page: Page, name: string) =>
@@ -118,7 +118,7 @@ describe.skipIf(!IN_TEST_NETNS || !CHROMIUM_AVAILABLE)('the page as a service pi
 
   it('shows the services list on the first screen at 1280×800 with four publishers, and the last-seen time of day', async () => {
     const { page } = await open('/');
-    for (const s of SERVICES) await row(page, String(s.name)).waitFor({ timeout: 10_000 });
+    for (const s of SERVICES) await row(page, String(s.name)).waitFor({ timeout: 20_000 });
     await expect.poll(() => page.locator('section.tile-group').count()).toBe(5);
     const heading = await page.locator('#services-title').boundingBox();
     const rows = page.locator('#services-table tbody tr');

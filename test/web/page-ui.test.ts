@@ -22,7 +22,7 @@ describe.skipIf(!IN_TEST_NETNS || !CHROMIUM_AVAILABLE)('discovery page navigatio
   const open = async (opts?: Parameters<typeof openPage>[1]) => {
     const opened = await openPage(agent.url, opts);
     pages.push(opened);
-    await opened.page.locator('#connection[data-state="open"]').waitFor({ timeout: 10_000 });
+    await opened.page.locator('#connection[data-state="open"]').waitFor({ timeout: 20_000 });
     return opened;
   };
 

@@ -66,7 +66,7 @@ describe.skipIf(!IN_TEST_NETNS || !CHROMIUM_AVAILABLE)('discovery page against a
     agent = await spawnAgent(agentConfig(listen, port));
     opened = await openPage(agent.url);
     page = opened.page;
-    await page.locator('#connection[data-state="open"]').waitFor({ timeout: 10_000 });
+    await page.locator('#connection[data-state="open"]').waitFor({ timeout: 20_000 });
   });
 
   afterAll(async () => {
