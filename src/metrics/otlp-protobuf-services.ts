@@ -7,12 +7,7 @@ import type { MetricData } from '@opentelemetry/sdk-metrics';
 import type { ServiceRecord } from '../discovery/types.js';
 import type { ByteWriter } from './byte-writer.js';
 import { metricData } from './otel-metric-data.js';
-import {
-  PER_SERVICE_FAMILIES,
-  type ServiceFamily,
-  serviceAttributes,
-  versionAttribute,
-} from './otel-service-block.js';
+import { serviceAttributes, versionAttribute } from './otel-service-block.js';
 import type { BatchServices } from './otlp-batches.js';
 import {
   encodedKeyValues,
@@ -28,6 +23,7 @@ import {
   timeBytes,
 } from './otlp-protobuf-parts.js';
 import { type ServiceBytes, serviceBytes } from './service-bytes.js';
+import { PER_SERVICE_FAMILIES, type ServiceFamily } from './service-families.js';
 
 /**
  * A service's own attributes (service_type, service_name, address) and its version as field-7 bytes; its

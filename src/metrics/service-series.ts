@@ -13,6 +13,7 @@ import { escapeLabelValue, formatValue } from './escape.js';
 import { type ExpositionFormat, familyHeader, OPENMETRICS_EOF } from './exposition.js';
 import { METRICS, type MetricDef } from './names.js';
 import { type ServiceBytes, serviceBytes, utf8Bytes } from './service-bytes.js';
+import { PER_SERVICE_FAMILIES } from './service-families.js';
 import { selectServices } from './service-select.js';
 import type { AgentState, ListenerEntry } from './state.js';
 import { type SliceOptions, TimeSlicer } from './time-slicer.js';
@@ -55,8 +56,6 @@ interface Family {
   readonly value: (rec: ServiceRecord, labels: ServiceBytes, out: ByteWriter) => void;
 }
 
-const CLOSE_ONE = Buffer.from('} 1\n', 'latin1');
-const CLOSE_ZERO = Buffer.from('} 0\n', 'latin1');
 const CLOSE = 0x7d; // }
 const SPACE = 0x20;
 const NEWLINE = 0x0a;
@@ -68,38 +67,17 @@ function number(out: ByteWriter, v: number): void {
   out.byte(NEWLINE);
 }
 
-const FAMILIES: Family[] = [
-  {
-    def: METRICS.serviceUp,
-    head: header(METRICS.serviceUp),
-    value: (rec, _l, out) => out.bytes(rec.state === 'up' ? CLOSE_ONE : CLOSE_ZERO),
-  },
-  {
-    def: METRICS.serviceLastSeen,
-    head: header(METRICS.serviceLastSeen),
-    value: (rec, _l, out) => number(out, rec.lastSeenWallMs / 1000),
-  },
-  {
-    def: METRICS.serviceInfo,
-    head: header(METRICS.serviceInfo),
-    value: (_rec, l, out) => {
-      out.ascii(l.version);
-      out.bytes(CLOSE_ONE);
-    },
-  },
-  {
-    def: METRICS.serviceAge,
-    head: header(METRICS.serviceAge),
-    // No sender timestamp, no age: a made-up 0 would read as a perfectly synchronised clock.
-    has: (rec) => rec.ageSeconds !== undefined,
-    value: (rec, _l, out) => number(out, rec.ageSeconds ?? Number.NaN),
-  },
-  {
-    def: METRICS.serviceLost,
-    head: header(METRICS.serviceLost),
-    value: (rec, _l, out) => number(out, rec.lost),
-  },
-];
+const FAMILIES: Family[] = PER_SERVICE_FAMILIES.map((family) => ({
+  def: family.def,
+  head: header(family.def),
+  has: family.has,
+  value: family.withVersion
+    ? (rec, l, out) => {
+        out.ascii(l.version);
+        number(out, family.value(rec));
+      }
+    : (rec, _l, out) => number(out, family.value(rec)),
+}));
 const OMITTED_HEAD = header(METRICS.serviceSeriesDropped);
 
 interface ListenerRows {
