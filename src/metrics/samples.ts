@@ -10,9 +10,9 @@ import { IGNORED_FIELDS } from '../discovery/ignored-fields.js';
 import { wellFormed } from './escape.js';
 import { kernelDropsOf } from './kernel-drops.js';
 import type { MetricKey } from './names.js';
-import { sdTargets } from './sd-targets.js';
+import { sdTargetsWithheld } from './sd-targets.js';
 import type { AgentState, ListenerEntry, PublisherEntry } from './state.js';
-import type { TimeSlicer } from './time-slicer.js';
+import { TimeSlicer } from './time-slicer.js';
 import { REVISION } from './version.js';
 
 export type Labels = Record<string, string>;
@@ -166,7 +166,7 @@ export const SAMPLE_READERS: Record<SampledFamilyKey, SampleReader> = {
   configReloadTimestamp: (state) => [{ labels: {}, value: state.reload.lastSuccessWallMs / 1000 }],
   httpRejected: (state) => byReason({}, state.httpRejected ?? {}),
   sdTargetsWithheld: async (state, slicer) => [
-    { labels: {}, value: (await sdTargets(state, slicer)).withheld },
+    { labels: {}, value: await sdTargetsWithheld(state, slicer ?? new TimeSlicer()) },
   ],
   configReloads: (state) => [
     { labels: { result: 'success' }, value: state.reload.successes },

@@ -6,7 +6,7 @@
 import { isIP } from 'node:net';
 import { anyContains, type Network, parseAddress, parseNetwork } from '../discovery/security/cidr.js';
 import type { ServiceRecord } from '../discovery/types.js';
-import type { AgentState } from './state.js';
+import type { AgentState, ListenerEntry } from './state.js';
 import { TimeSlicer } from './time-slicer.js';
 
 export interface SdTargetGroup {
@@ -72,50 +72,62 @@ function ownServices(state: AgentState): Set<string> {
 }
 
 /**
- * Prometheus HTTP service discovery: one target group per up service that announces `metrics_port`. A target
- * seen by several listeners is listed once (the first listener in configuration order). The agent's own
- * announcements are left out: a Prometheus that scrapes the agent in its own job would scrape it twice
- * (other agents' announcements stay; docs/monitoring.md shows the relabel rule that drops them). The agent
- * never connects to these addresses; Prometheus does, if the operator points it here. `withheld` counts the
- * services left out by the target rule above.
+ * Calls `visit` for every up service that announces `metrics_port` and is not the agent's own, with the host
+ * Prometheus would be offered for it (undefined: withheld by the target rule above). The walk is sliced.
  */
-export async function sdTargets(
+async function eachCandidate(
   state: AgentState,
-  slicer: TimeSlicer = new TimeSlicer(),
-): Promise<{ groups: SdTargetGroup[]; withheld: number }> {
+  slicer: TimeSlicer,
+  visit: (entry: ListenerEntry, rec: ServiceRecord, metricsPort: number, host: string | undefined) => void,
+): Promise<void> {
   const own = ownServices(state);
-  const seen = new Set<string>();
-  const groups: SdTargetGroup[] = [];
   const allowed = allowNetworks(state.sdAllowedTargets ?? []);
-  let withheld = 0;
   for (const entry of state.listeners()) {
     for (const rec of entry.listener.registry.services()) {
       if (slicer.due()) await slicer.yield();
       if (rec.state !== 'up' || rec.metricsPort === undefined) continue;
       if (own.has(`${rec.type}\0${rec.name}\0${rec.addr}`)) continue;
-      const host = sdTargetHost(rec, allowed);
-      if (host === undefined) {
-        withheld++;
-        continue;
-      }
-      const target = scrapeTarget(host, rec.metricsPort);
-      if (target === undefined || seen.has(target)) continue;
-      seen.add(target);
-      groups.push({
-        targets: [target],
-        labels: {
-          __meta_vault_multicast_service_type: rec.type,
-          __meta_vault_multicast_service_name: rec.name,
-          __meta_vault_multicast_listener: entry.name,
-          __meta_vault_multicast_address: rec.addr,
-          __meta_vault_multicast_version: rec.version ?? '',
-        },
-      });
+      visit(entry, rec, rec.metricsPort, sdTargetHost(rec, allowed));
     }
   }
-  return { groups, withheld };
 }
 
-export async function sdTargetGroups(state: AgentState): Promise<SdTargetGroup[]> {
-  return (await sdTargets(state)).groups;
+/**
+ * Prometheus HTTP service discovery: one target group per up service that announces `metrics_port`. A target
+ * seen by several listeners is listed once (the first listener in configuration order). The agent's own
+ * announcements are left out: a Prometheus that scrapes the agent in its own job would scrape it twice
+ * (other agents' announcements stay; docs/monitoring.md shows the relabel rule that drops them). The agent
+ * never connects to these addresses; Prometheus does, if the operator points it here.
+ */
+export async function sdTargetGroups(
+  state: AgentState,
+  slicer: TimeSlicer = new TimeSlicer(),
+): Promise<SdTargetGroup[]> {
+  const seen = new Set<string>();
+  const groups: SdTargetGroup[] = [];
+  await eachCandidate(state, slicer, (entry, rec, metricsPort, host) => {
+    const target = host === undefined ? undefined : scrapeTarget(host, metricsPort);
+    if (target === undefined || seen.has(target)) return;
+    seen.add(target);
+    groups.push({
+      targets: [target],
+      labels: {
+        __meta_vault_multicast_service_type: rec.type,
+        __meta_vault_multicast_service_name: rec.name,
+        __meta_vault_multicast_listener: entry.name,
+        __meta_vault_multicast_address: rec.addr,
+        __meta_vault_multicast_version: rec.version ?? '',
+      },
+    });
+  });
+  return groups;
+}
+
+/** How many services the target rule withholds (sd_targets_withheld): counted, no group built. */
+export async function sdTargetsWithheld(state: AgentState, slicer: TimeSlicer): Promise<number> {
+  let withheld = 0;
+  await eachCandidate(state, slicer, (_entry, _rec, _port, host) => {
+    if (host === undefined) withheld++;
+  });
+  return withheld;
 }
