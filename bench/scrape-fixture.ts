@@ -36,6 +36,7 @@ export function benchListenerConfig(name: string, port: number, maxServices: num
     interfaces: ['127.0.0.1'],
     maxDatagramBytes: 1400,
     receiveBufferBytes: 4 << 20,
+    receiveQueueDatagrams: 32_768,
     serviceTimeoutMs: 3_600_000,
     retentionMs: 3_600_000,
     maxServices,

@@ -294,6 +294,7 @@ export class Agent implements AgentState, HttpHost {
       interfaces: l.interfaces,
       bufferSize: l.maxDatagramBytes,
       receiveBufferSize: l.receiveBufferBytes,
+      receiveQueue: { maxDatagrams: l.receiveQueueDatagrams },
       serviceTimeout: l.serviceTimeoutMs / 1000,
       retention: l.retentionMs / 1000,
       maxServices: l.maxServices,

@@ -7,6 +7,7 @@ import type { Clock } from './clock.js';
 import type { DropReason } from './drop-reasons.js';
 import type { IgnoredField } from './ignored-fields.js';
 import type { InterfaceSpec } from './net/interfaces.js';
+import type { ReceiveQueueLimits } from './net/receive-queue.js';
 import type {
   Announcement,
   DownReason,
@@ -39,6 +40,11 @@ export interface ListenerOptions {
   bufferSize?: number;
   /** SO_RCVBUF to ask the kernel for, bytes. */
   receiveBufferSize?: number;
+  /**
+   * Datagrams held in process memory while the receive path falls behind the socket (a burst of new services,
+   * a collection of the heap): at most 32,768 and 16 MiB by default, handled in 2 ms slices between reads.
+   */
+  receiveQueue?: ReceiveQueueLimits;
   /** Seconds without an announcement before a service turns stale. */
   serviceTimeout?: number;
   /** Seconds a stale or departed service stays listed before it is forgotten. */
@@ -74,6 +80,7 @@ export type ListenerSettings = Pick<
   | 'interfaces'
   | 'bufferSize'
   | 'receiveBufferSize'
+  | 'receiveQueue'
   | 'serviceTimeout'
   | 'retention'
   | 'maxServices'

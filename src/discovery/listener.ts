@@ -29,6 +29,7 @@ import { checkEndpoint, type Endpoint } from './net/endpoint.js';
 import { type IpFamily, normaliseInterfaces } from './net/interfaces.js';
 import { PayloadCache } from './net/payload-cache.js';
 import { type ReceiveBufferReport, sizeReceiveBuffer } from './net/receive-buffer.js';
+import { ReceiveQueue, type ReceiveQueueStats } from './net/receive-queue.js';
 import { Receivers } from './net/receivers.js';
 import { ServiceRegistry } from './registry.js';
 import {
@@ -98,6 +99,8 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
   private readonly callback: ListenerCallback | undefined;
 
   private readonly decoded = new PayloadCache<Announcement>();
+  /** Where the sockets' datagrams go: handled at once, or held while the socket has more waiting. */
+  private readonly queue: ReceiveQueue;
   /** The sockets and memberships; new ones for each start and each move to another group or port. */
   private receivers: Receivers;
   /** The sockets a move left behind, still draining: stop() closes them too. */
@@ -129,6 +132,7 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
     this.reuseAddr = options.reuseAddr ?? true;
     this.reconcileIntervalMs = options.reconcileInterval ?? DEFAULT_RECONCILE_INTERVAL_MS;
     this.clock = options.clock ?? systemClock;
+    this.queue = new ReceiveQueue(this.onDatagram, () => this.clock.monotonicMs(), options.receiveQueue);
     this.guards = [...(options.guards ?? [])];
     this.callback = options.callback;
     this.decodeOptions = {
@@ -240,6 +244,7 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
       this.receiveBufferSize = settings.receiveBufferSize;
       for (const socket of this.receivers.boundSockets()) this.sizeBuffer(socket);
     }
+    if (settings.receiveQueue !== undefined) this.queue.configure(settings.receiveQueue);
     const previousInterfaces = this.interfacesValue;
     this.interfacesValue = interfaces;
     if (endpoint.where === this.where) {
@@ -297,6 +302,8 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
       }),
     ]);
     if (timer) clearTimeout(timer);
+    // What was read before the sockets closed is handled, not lost.
+    this.queue.flush();
   }
 
   isRunning(): boolean {
@@ -315,6 +322,11 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
   /** SO_RCVBUF as the kernel reports it (Linux doubles the request for its bookkeeping), once bound. */
   get receiveBufferBytes(): number | undefined {
     return this.bufferReport?.effective;
+  }
+
+  /** Datagrams read from the sockets ahead of the receive path (see ListenerOptions.receiveQueue). */
+  get receiveQueue(): ReceiveQueueStats {
+    return this.queue.stats();
   }
 
   /** Re-resolves interfaces now and restores lost memberships (the timer does this every reconcileInterval). */
@@ -404,16 +416,16 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
    * registry, counters, events. For replaying captures, bridging another transport, and fuzzing.
    */
   ingest(bytes: Buffer, source: SourceInfo): void {
-    this.onDatagram(bytes, source);
+    this.onDatagram(bytes, source, this.clock.monotonicMs());
   }
 
   // The receive path: plain counter bumps, the guards, one decode, one registry update, one emit.
-  private readonly onDatagram = (msg: Buffer, rinfo: RemoteInfo): void => {
+  // `nowMono` is when the socket delivered it (it may have waited in the receive queue).
+  private readonly onDatagram = (msg: Buffer, rinfo: RemoteInfo, nowMono: number): void => {
     const stats = this.stats;
     stats.packetsReceived++;
     stats.bytesReceived += msg.length;
     stats.lastReceivedWallMs = Date.now();
-    const nowMono = this.clock.monotonicMs();
     const guards = this.guards;
     for (let i = 0; i < guards.length; i++) {
       const guard = guards[i] as ReceiveGuard;
@@ -611,7 +623,7 @@ export class VaultMultiListener extends EventEmitter<ListenerEvents> {
       interfaces: () => this.interfacesValue,
       reuseAddr: this.reuseAddr,
       reconcileIntervalMs: this.reconcileIntervalMs,
-      onDatagram: this.onDatagram,
+      onDatagram: this.queue.offer,
       bound: (socket) => this.sizeBuffer(socket),
       problem: (p) => this.problem(p),
       warning: (message) => this.safeEmit('warning', message),

@@ -64,6 +64,12 @@ export const METRICS = {
     'Datagrams the kernel dropped for the listener socket because its receive buffer was full (/proc/net/udp).',
     LISTENER,
   ),
+  receiveQueued: def(
+    'receive_queued_packets_total',
+    'counter',
+    'Datagrams read ahead of the receive path and held in the listener (listeners[].receiveQueueDatagrams) while the socket held more than was handled; they are handled, not lost.',
+    LISTENER,
+  ),
   receiveBuffer: def(
     'receive_buffer_bytes',
     'gauge',

@@ -106,6 +106,7 @@ export const SAMPLE_READERS: Record<SampledFamilyKey, SampleReader> = {
   }),
   // Read from /proc by refreshKernelDrops() before each collection.
   kernelDrops: perListener((e) => kernelDropsOf(e.listener)),
+  receiveQueued: perListener((e) => e.listener.receiveQueue.total),
   receiveBuffer: perListener((e) => e.listener.receiveBufferBytes),
   lastReceived: perListener((e) => e.listener.stats.lastReceivedWallMs / 1000),
   groupMembership: perListener((e, labels) => {

@@ -113,6 +113,9 @@ describe.skipIf(!IN_TEST_NETNS)('exporters on a real listener and publisher', ()
     expect(find(exp, METRICS.groupMembership.name, { ...L, interface: '127.0.0.1' })[0]?.value).toBe(1);
     // Read from /proc/net/udp for the listener's own socket: present, and nothing lost at this rate.
     expect(find(exp, METRICS.kernelDrops.name, L).map((s) => s.value)).toEqual([0]);
+    expect(find(exp, METRICS.receiveQueued.name, L).map((s) => s.value)).toEqual([
+      listener.receiveQueue.total,
+    ]);
     expect(duplicateSeries(exp)).toEqual([]);
     expect(promtoolCheck(body).output).not.toMatch(/error|vault_multicast/);
     listener.resetMetrics();

@@ -94,6 +94,7 @@ export class FakeListener {
   };
   registry = new FakeRegistry();
   receiveBufferBytes: number | undefined = 425_984;
+  receiveQueue = { held: 0, peak: 0, total: 0 };
   membershipList: MembershipStatus[] = [
     { interface: '127.0.0.1', address: '127.0.0.1', joined: true, error: undefined },
   ];
@@ -116,6 +117,7 @@ export function listenerConfig(name: string, group = '224.1.1.1', port = 5004): 
     interfaces: ['127.0.0.1'],
     maxDatagramBytes: 1400,
     receiveBufferBytes: 4 << 20,
+    receiveQueueDatagrams: 32_768,
     serviceTimeoutMs: 30_000,
     retentionMs: 600_000,
     maxServices: 10_000,

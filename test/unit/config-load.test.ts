@@ -53,6 +53,7 @@ describe('the issue example', () => {
           interfaces: ['127.0.0.1'],
           maxDatagramBytes: 1400,
           receiveBufferBytes: 4194304,
+          receiveQueueDatagrams: 32768,
           serviceTimeoutMs: 30000,
           retentionMs: 600000,
           maxServices: 10000,

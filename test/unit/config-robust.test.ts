@@ -36,7 +36,7 @@ describe('configuration robustness', () => {
   it('keeps a report on one line whatever the key', async () => {
     const err = await outcome('listeners: [{group: 224.1.1.1, port: 1, "x\\ny": 2}]');
     expect((err as ConfigError).message).toBe(
-      'r.yaml:1:41: listeners[0]["x\\ny"]: unknown key (known keys: name, group, port, interfaces, maxDatagramBytes, receiveBufferBytes, serviceTimeout, retention, maxServices, maxRegistryBytes, typeFilter, extensions)',
+      'r.yaml:1:41: listeners[0]["x\\ny"]: unknown key (known keys: name, group, port, interfaces, maxDatagramBytes, receiveBufferBytes, receiveQueueDatagrams, serviceTimeout, retention, maxServices, maxRegistryBytes, typeFilter, extensions)',
     );
   });
 

@@ -95,6 +95,8 @@ export interface ListenerConfig {
   /** Largest datagram accepted, bytes (default 1400). */
   maxDatagramBytes: number;
   receiveBufferBytes: number;
+  /** Datagrams read ahead of the receive path at most (0: none). */
+  receiveQueueDatagrams: number;
   serviceTimeoutMs: number;
   retentionMs: number;
   maxServices: number;
