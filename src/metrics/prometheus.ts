@@ -102,9 +102,17 @@ export function createMetricsHandler(state: AgentState, opts: MetricsHandlerOpti
   }
   const write = async (sink: Sink, format: ExpositionFormat = 'text', chunkBytes?: number): Promise<void> => {
     await refreshKernelDrops(state);
-    let prefix = await sampledFamilies(state, format, new TimeSlicer(opts));
-    if (registry) prefix += await processFamilies(registry, format);
-    await writeServiceSeries(state, sink, { ...opts, format, prefix, chunkBytes });
+    // One slicer for the whole body: each part's slices alone would be short, but the end of one part, the
+    // next part and the start of the one after ran in one turn (~7 ms at 10,000 services).
+    const slicer = new TimeSlicer(opts);
+    let prefix = await sampledFamilies(state, format, slicer);
+    if (registry) {
+      // prom-client collects synchronously (it reads /proc): ~1–2 ms of its own, between two turns.
+      await slicer.yield();
+      prefix += await processFamilies(registry, format);
+      await slicer.yield();
+    }
+    await writeServiceSeries(state, sink, { ...opts, format, prefix, chunkBytes, slicer });
   };
   const renderBuffer = (format?: ExpositionFormat) => collectBody((sink) => write(sink, format));
   return {

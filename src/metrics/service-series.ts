@@ -108,11 +108,13 @@ export async function writeServiceSeries(
     readonly prefix?: string;
     /** Bytes per chunk handed to the sink (default CHUNK_BYTES). */
     readonly chunkBytes?: number;
+    /** The slicer of the whole body, when the series are part of one (its slice goes on here). */
+    readonly slicer?: TimeSlicer;
   } = {},
 ): Promise<void> {
   const format = opts.format ?? 'text';
   const chunkBytes = opts.chunkBytes ?? CHUNK_BYTES;
-  const slicer = new TimeSlicer(opts);
+  const slicer = opts.slicer ?? new TimeSlicer(opts);
   const out = new ByteWriter(chunkBytes + 4096);
   const flush = async (): Promise<void> => {
     if (out.length === 0) return;

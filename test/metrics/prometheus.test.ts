@@ -349,6 +349,41 @@ describe('createMetricsHandler', () => {
     expect(loop.turns()).toBeGreaterThanOrEqual(3);
   });
 
+  it('keeps one slice budget across the whole body: no turn walks more services than one slice takes', async () => {
+    const state = new FakeState();
+    const lan = state.addListener('lan');
+    for (let i = 0; i < 1500; i++)
+      lan.registry.add({
+        type: 'T',
+        name: `s${i}`,
+        addr: `10.6.${i >> 8}.${i & 255}:1`,
+        metricsPort: 9100,
+        source: `169.254.${i >> 8}.${i & 255}`,
+      });
+    // Services the walks (withheld SD targets, then the selection for the series) take from the registry, per turn.
+    let walked = 0;
+    const perTurn: number[] = [];
+    const services = lan.registry.services.bind(lan.registry);
+    lan.registry.services = function* () {
+      for (const rec of services()) {
+        walked++;
+        yield rec;
+      }
+    };
+    const loop = countTurns(() => {
+      perTurn.push(walked);
+      walked = 0;
+    });
+    const handler = createMetricsHandler(state, { processMetrics: false, yieldEvery: 1000 });
+    await handler.render();
+    loop.stop();
+    perTurn.push(walked);
+    // The end of one walk and the start of the next shared a turn when each part had a slicer of its own:
+    // 500 + 1,000 services in one go.
+    expect(Math.max(...perTurn)).toBeLessThanOrEqual(1000);
+    expect(perTurn.reduce((a, b) => a + b, 0)).toBe(3000);
+  });
+
   it('counts withheld SD targets in slices, not in one walk of every service', async () => {
     const state = new FakeState();
     const lan = state.addListener('lan');
