@@ -4,8 +4,8 @@
  * the thread that receives datagrams, and cuts the 40 MiB body of 100,000 services by ~15× for a remote server.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Writable } from 'node:stream';
-import { constants, createGzip } from 'node:zlib';
+import type { TransformOptions, Writable } from 'node:stream';
+import { constants, createGzip, type ZlibOptions } from 'node:zlib';
 import { acceptsGzip, negotiateFormat } from './exposition.js';
 import type { MetricsHandler } from './prometheus.js';
 
@@ -31,6 +31,11 @@ export function drained(dest: Writable, res: ServerResponse): Promise<void> {
  * with these (both quiet, OpenMetrics + gzip).
  */
 const GZIP_CHUNK_BYTES = 512 * 1024;
+/**
+ * Chunks handed to zlib before the renderer waits: 100,000 services in OpenMetrics + gzip ~450 → ~380 ms a
+ * scrape (2 MiB held per scrape at most).
+ */
+const GZIP_IN_FLIGHT = 4;
 
 export async function serveMetrics(
   req: IncomingMessage,
@@ -50,7 +55,16 @@ export async function serveMetrics(
   if (gzip) {
     // Fastest level: exposition text still shrinks ~25×, and the thread pool keeps up with the renderer.
     // memLevel 9 compresses it ~15 % faster (82 MiB: 94 against 113 ms) for 128 KiB more per scrape.
-    const z = createGzip({ level: constants.Z_BEST_SPEED, memLevel: 9, chunkSize: 64 * 1024 });
+    // Room for GZIP_IN_FLIGHT chunks: with the default 16 KiB every chunk waited for the one before it to be
+    // compressed, so rendering and compressing took turns instead of running side by side.
+    // zlib passes stream options on to its Transform; @types/node's ZlibOptions leaves them out.
+    const options: ZlibOptions & TransformOptions = {
+      level: constants.Z_BEST_SPEED,
+      memLevel: 9,
+      chunkSize: 64 * 1024,
+      writableHighWaterMark: GZIP_IN_FLIGHT * GZIP_CHUNK_BYTES,
+    };
+    const z = createGzip(options);
     z.pipe(res);
     res.once('close', () => z.destroy());
     dest = z;
