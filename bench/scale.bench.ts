@@ -25,11 +25,13 @@ const cols = [
   'scrape OM+gzip',
   'scrape text',
   'stall scrape',
+  'w/o GC',
   'body text',
   'body gzip',
   'OTLP cpu',
   'OTLP wall',
   'stall OTLP',
+  'w/o GC',
   'RSS scrapes',
   'RSS',
 ];
@@ -75,11 +77,13 @@ for (const n of sizes) {
       ms(r.scrapeGzipMs),
       ms(r.scrapeTextMs),
       ms(r.scrapeStallMs),
+      ms(r.scrapeCodeStallMs),
       mib(r.bodyBytes),
       mib(r.gzipBytes),
       ms(r.otlpCpuMs),
       ms(r.otlpWallMs),
       ms(r.otlpStallMs),
+      ms(r.otlpCodeStallMs),
       mib(r.rssScrapes),
       mib(r.rss),
     ];
@@ -90,6 +94,6 @@ for (const n of sizes) {
   }
 }
 console.log(
-  '# scrape: median of 5 cold scrapes (one a second) over HTTP; OTLP: median of 3 exports of every family; RSS after the scrapes, then after the exports too',
+  '# scrape: median of 5 cold scrapes (one a second) over HTTP; OTLP: median of 3 exports of every family; stall: the longest over them, "w/o GC" the same with the V8 collections inside it taken out; RSS after the scrapes, then after the exports too',
 );
 if (failed) process.exit(1);

@@ -3,7 +3,8 @@
  * for 10,000 live services on loopback multicast, its /metrics served over HTTP as the agent serves it and
  * fetched every second the way Prometheus fetches it (OpenMetrics, gzip), its OTLP export pushed every 10 s
  * (protobuf) to a receiver in the orchestrating process, the sender in another process. The receiver reports
- * its longest event-loop stall (perf_hooks' event-loop delay histogram, 1 ms resolution). Must run inside a
+ * its longest event-loop stall (perf_hooks' event-loop delay histogram, 1 ms resolution), the same without the
+ * V8 collections inside it, and what its listener read ahead of the receive path (its receive queue). Must run inside a
  * network namespace (scrape.bench.ts starts it through scripts/in-netns.sh); it refuses to run outside one.
  *
  *   node dist/bench/scrape-loss.js orchestrate <mode> <seconds> [rate]
@@ -19,7 +20,7 @@ import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus } from 'node:os';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { VaultMultiListener } from '../src/discovery/listener.js';
 import { KernelDropCounter } from '../src/discovery/net/proc-udp.js';
@@ -34,6 +35,7 @@ import {
   naivePromClient,
   PROMETHEUS_ACCEPT,
 } from './scrape-fixture.js';
+import { LoopWatch } from './stats.js';
 
 const SERVICES = 10_000;
 const PORT = 5099;
@@ -54,6 +56,16 @@ interface ReceiverReport {
   scrapeMsMedian: number;
   /** Longest event-loop delay seen by the receiver over the whole run, ms. */
   longestStallMs: number;
+  /** The same with the V8 collections and the waits for a core inside it taken out (stats.ts), ms. */
+  codeStallMs: number;
+  /** Both after the first STARTUP_MS, in the steady state that scrapes and exports meet. */
+  steadyStallMs: number;
+  steadyCodeStallMs: number;
+  /** Longest single V8 collection pause, ms. */
+  gcPauseMs: number;
+  /** Datagrams the listener read ahead of its receive path, and the most it held at once. */
+  queued: number;
+  queuedPeak: number;
   otlpExports: number;
 }
 
@@ -98,16 +110,18 @@ async function receive(mode: string, otlpUrl: string): Promise<void> {
     } else void serveMetrics(req, res, ours);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const delay = monitorEventLoopDelay({ resolution: 1 });
-  delay.enable();
+  const watch = new LoopWatch().start();
   send({ ready: (server.address() as AddressInfo).port });
   let startupKernelDrops: number | undefined;
+  let steady: LoopWatch | undefined;
   setTimeout(async () => {
+    steady = new LoopWatch().start();
     startupKernelDrops = await kernel.read();
   }, STARTUP_MS);
   process.on('message', async (m: { report?: boolean; otlpExports?: number }) => {
     if (!m.report) return;
-    delay.disable();
+    // Both stop before either reckons: the reckoning of one must not show as a stall in the other.
+    const [stalls, steadyStalls = stalls] = await Promise.all([watch.stop(), steady?.stop()]);
     const sorted = [...scrapeMs].sort((a, b) => a - b);
     const dropped = Object.values(listener.stats.dropped).reduce((a, b) => a + b, 0);
     const report: ReceiverReport = {
@@ -120,7 +134,13 @@ async function receive(mode: string, otlpUrl: string): Promise<void> {
       receiveBufferBytes: listener.receiveBufferBytes,
       scrapes: scrapeMs.length,
       scrapeMsMedian: sorted[Math.floor(sorted.length / 2)] ?? 0,
-      longestStallMs: delay.max / 1e6,
+      longestStallMs: stalls.stallMs,
+      codeStallMs: stalls.codeStallMs,
+      steadyStallMs: steadyStalls.stallMs,
+      steadyCodeStallMs: steadyStalls.codeStallMs,
+      gcPauseMs: stalls.gcPauseMs,
+      queued: listener.receiveQueue.total,
+      queuedPeak: listener.receiveQueue.peak,
       otlpExports: 0,
     };
     send({ report });

@@ -1,4 +1,9 @@
 /** Small statistics for benchmark reports. */
+import { openSync, readSync } from 'node:fs';
+import { monitorEventLoopDelay, PerformanceObserver, performance } from 'node:perf_hooks';
+
+/** performance.now() 0 on hrtime's clock, µs. */
+const HRTIME_ORIGIN_US = Number(process.hrtime.bigint() / 1000n) - performance.now() * 1000;
 
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -14,30 +19,123 @@ export function summary(samples: readonly number[]): { median: number; p99: numb
 export const ms = (v: number) => `${v.toFixed(2)} ms`;
 export const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
 
+export interface Stalls {
+  /** Longest event-loop stall, ms (perf_hooks' loop-delay histogram, 1 ms resolution). */
+  stallMs: number;
+  /**
+   * The worst stall with what was not the process's code taken out, ms: the time its thread waited for a core
+   * (another process or zlib's threads had it: the scheduler's run delay, /proc/thread-self/schedstat) and the
+   * V8 collections inside it. What is left is JavaScript (ours, Node's) holding the loop.
+   */
+  codeStallMs: number;
+  /** Longest single pause of a V8 collection, ms. */
+  gcPauseMs: number;
+}
+
+/**
+ * How long the event-loop thread has waited for a core, ms (Linux; 0 elsewhere). The scheduler updates the
+ * figure when the thread is switched in, so it is exact for waits. Its CPU time is not: on this kind of machine
+ * both getrusage and schedstat's run time move in 4 ms ticks.
+ */
+export function runDelayReader(): () => number {
+  let fd: number;
+  try {
+    fd = openSync('/proc/thread-self/schedstat', 'r');
+  } catch {
+    return () => 0;
+  }
+  const buf = Buffer.alloc(128);
+  return () => {
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return Number(buf.toString('latin1', 0, n).split(' ')[1]) / 1e6;
+  };
+}
+
+/** A 1 ms interval that notes each late turn: when it ended, how late, and how long the thread waited in it. */
+class GapLog {
+  readonly gaps: [end: number, ms: number, waitedMs: number][] = [];
+  readonly gc: [start: number, ms: number][] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #observer: PerformanceObserver | undefined;
+
+  start(): void {
+    const runDelay = runDelayReader();
+    let last = performance.now();
+    let lastDelay = runDelay();
+    this.#timer = setInterval(() => {
+      const now = performance.now();
+      const delay = runDelay();
+      if (now - last > 2) this.gaps.push([now, now - last - 1, delay - lastDelay]);
+      last = now;
+      lastDelay = delay;
+    }, 1);
+    this.#observer = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) this.gc.push([e.startTime, e.duration]);
+    });
+    this.#observer.observe({ entryTypes: ['gc'] });
+  }
+
+  /** Stops watching at once; the figures come after the last collections' entries arrived (a later turn). */
+  async stop(): Promise<{ codeStallMs: number; gcPauseMs: number }> {
+    clearInterval(this.#timer);
+    await new Promise((r) => setTimeout(r, 5));
+    this.#observer?.disconnect();
+    let codeStallMs = 0;
+    for (const [end, ms, waitedMs] of this.gaps) {
+      const start = end - ms;
+      let gc = 0;
+      for (const [s, d] of this.gc) gc += Math.max(0, Math.min(end, s + d) - Math.max(start, s));
+      const code = ms - waitedMs - gc;
+      codeStallMs = Math.max(codeStallMs, code);
+      // To find a stall in a --cpu-prof profile (its clock is hrtime's, in µs).
+      if (process.env.VM_BENCH_TRACE_STALLS && code > 4)
+        process.stderr.write(
+          `stall: ends at hrtime ${Math.round(HRTIME_ORIGIN_US + end * 1000)} µs, ${ms.toFixed(1)} ms, ${code.toFixed(1)} ms of code\n`,
+        );
+    }
+    return { codeStallMs, gcPauseMs: Math.max(0, ...this.gc.map(([, d]) => d)) };
+  }
+}
+
+/** Watches the event loop from start() to stop(); see Stalls. */
+export class LoopWatch {
+  readonly #delay = monitorEventLoopDelay({ resolution: 1 });
+  readonly #log = new GapLog();
+
+  start(): this {
+    this.#delay.enable();
+    this.#log.start();
+    return this;
+  }
+
+  /** Stops watching at once (so two watches stopped together do not see each other's reckoning). */
+  async stop(): Promise<Stalls> {
+    this.#delay.disable();
+    const { codeStallMs, gcPauseMs } = await this.#log.stop();
+    return { stallMs: this.#delay.max / 1e6, codeStallMs, gcPauseMs };
+  }
+}
+
 /**
  * Runs `fn` and reports the longest event-loop stall while it ran: the longest a datagram waiting in the
- * receive socket would have waited for the listener's handler (perf_hooks' loop-delay histogram, 1 ms
- * resolution, so it costs nothing between turns).
+ * receive socket would have waited for the listener's handler; and how much of it was JavaScript (Stalls).
  */
-export async function longestStallDuring<T>(
-  fn: () => Promise<T> | T,
-): Promise<{ result: T; stallMs: number }> {
-  const { monitorEventLoopDelay } = await import('node:perf_hooks');
-  const h = monitorEventLoopDelay({ resolution: 1 });
-  h.enable();
+export async function longestStallDuring<T>(fn: () => Promise<T> | T): Promise<{ result: T } & Stalls> {
+  const watch = new LoopWatch().start();
+  let result: T;
   try {
-    const result = await fn();
-    return { result, stallMs: h.max / 1e6 };
-  } finally {
-    h.disable();
+    result = await fn();
+  } catch (err) {
+    await watch.stop();
+    throw err;
   }
+  return { result, ...(await watch.stop()) };
 }
 
 /** CPU time (user + system, all threads of this process) and wall time of one run, in ms. */
 export async function cpuAndWall<T>(
   fn: () => Promise<T> | T,
 ): Promise<{ result: T; cpu: number; wall: number }> {
-  const { performance } = await import('node:perf_hooks');
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   const result = await fn();
