@@ -29,6 +29,10 @@ if (mode === 'listener') {
     receiveBufferSize: rcvbuf,
     // Bench runs last seconds; keep the reconcile pass out of the measurement window's way.
     reconcileInterval: 60_000,
+    // VM_BENCH_RECEIVE_QUEUE=0 measures the listener without its receive queue.
+    ...(process.env.VM_BENCH_RECEIVE_QUEUE
+      ? { receiveQueue: { maxDatagrams: Number(process.env.VM_BENCH_RECEIVE_QUEUE) } }
+      : {}),
   });
   await listener.start();
   count = () => ({

@@ -15,6 +15,7 @@
 import type { RemoteInfo } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_RECEIVE_QUEUE_DATAGRAMS } from '../constants.js';
+import { DatagramRing } from './datagram-ring.js';
 
 /** libuv's per-turn read limit for one UDP socket (see read-backlog.ts). */
 const FULL_TURN = 32;
@@ -43,14 +44,8 @@ export interface ReceiveQueueStats {
 export class ReceiveQueue {
   readonly #handle: Handle;
   readonly #now: () => number;
-  #maxDatagrams = 0;
-  #maxBytes = 0;
-  #sliceMs = 0;
-  #msgs: Buffer[] = [];
-  #infos: RemoteInfo[] = [];
-  #times: number[] = [];
-  #head = 0;
-  #bytes = 0;
+  #ring: DatagramRing;
+  #sliceMs = 2;
   /** Set while datagrams are held, or while the socket delivers full batches: new ones queue behind. */
   #behind = false;
   #turnReads = 0;
@@ -61,19 +56,20 @@ export class ReceiveQueue {
   constructor(handle: Handle, now: () => number, limits: ReceiveQueueLimits = {}) {
     this.#handle = handle;
     this.#now = now;
-    this.configure(limits);
+    this.#ring = this.#ringFor(limits);
   }
 
-  /** New bounds (a reload); what is held stays, a lower bound applies from the next datagram. */
+  /** New bounds (a reload): what is held is handled first. */
   configure(limits: ReceiveQueueLimits): void {
-    this.#maxDatagrams = limits.maxDatagrams ?? DEFAULT_RECEIVE_QUEUE_DATAGRAMS;
-    this.#maxBytes = limits.maxBytes ?? DEFAULT_MAX_BYTES;
-    this.#sliceMs = limits.sliceMs ?? 2;
+    const ring = this.#ringFor(limits);
+    if (ring.maxDatagrams === this.#ring.maxDatagrams && ring.maxBytes === this.#ring.maxBytes) return;
+    this.flush();
+    this.#ring = ring;
   }
 
   /** Datagrams held now. */
   get length(): number {
-    return this.#msgs.length - this.#head;
+    return this.#ring.length;
   }
 
   stats(): ReceiveQueueStats {
@@ -88,22 +84,26 @@ export class ReceiveQueue {
       this.#turnScheduled = true;
       setImmediate(this.#endOfTurn);
     }
-    if (!this.#behind || this.#maxDatagrams === 0) {
+    const ring = this.#ring;
+    if (!this.#behind || ring.maxDatagrams === 0) {
       this.#handle(msg, rinfo, now);
       return;
     }
-    if (this.length >= this.#maxDatagrams || this.#bytes + msg.length > this.#maxBytes) this.#handleOne();
-    this.#msgs.push(msg);
-    this.#infos.push(rinfo);
-    this.#times.push(now);
-    this.#bytes += msg.length;
+    // Full: the oldest is handled to make room, so the queue grows no further and order is kept.
+    while (!ring.push(msg, rinfo, now)) {
+      if (ring.length === 0) {
+        this.#handle(msg, rinfo, now); // larger than the whole byte bound
+        return;
+      }
+      ring.shift(this.#handle);
+    }
     this.#total++;
-    if (this.length > this.#peak) this.#peak = this.length;
+    if (ring.length > this.#peak) this.#peak = ring.length;
   };
 
-  /** Handles everything held, at once (the listener is stopping). */
+  /** Handles everything held, at once (the listener is stopping, or the bounds change). */
   flush(): void {
-    while (this.length > 0) this.#handleOne();
+    while (this.#ring.length > 0) this.#ring.shift(this.#handle);
     this.#behind = false;
   }
 
@@ -115,42 +115,26 @@ export class ReceiveQueue {
     const full = this.#turnReads >= FULL_TURN;
     this.#turnReads = 0;
     this.#turnScheduled = false;
+    const ring = this.#ring;
     if (full) this.#behind = true;
-    else if (this.length > 0) {
+    else if (ring.length > 0) {
       const until = performance.now() + this.#sliceMs;
       do {
-        for (let i = 0; i < 16 && this.length > 0; i++) this.#handleOne();
-      } while (this.length > 0 && performance.now() < until);
+        for (let i = 0; i < 16 && ring.length > 0; i++) ring.shift(this.#handle);
+      } while (ring.length > 0 && performance.now() < until);
     }
-    if (this.length === 0) {
-      if (!full) this.#behind = false;
-      this.#compact();
-    }
+    if (ring.length === 0 && !full) this.#behind = false;
     if (this.#behind && !this.#turnScheduled) {
       this.#turnScheduled = true;
       setImmediate(this.#endOfTurn);
     }
   };
 
-  #handleOne(): void {
-    const i = this.#head;
-    const msg = this.#msgs[i] as Buffer;
-    const rinfo = this.#infos[i] as RemoteInfo;
-    const time = this.#times[i] as number;
-    // Released as they are handled, so a long queue does not keep the bytes of handled datagrams alive.
-    (this.#msgs as (Buffer | undefined)[])[i] = undefined;
-    (this.#infos as (RemoteInfo | undefined)[])[i] = undefined;
-    this.#head = i + 1;
-    this.#bytes -= msg.length;
-    if (this.#head >= 4096 && this.#head * 2 >= this.#msgs.length) this.#compact();
-    this.#handle(msg, rinfo, time);
-  }
-
-  #compact(): void {
-    if (this.#head === 0) return;
-    this.#msgs = this.#msgs.slice(this.#head);
-    this.#infos = this.#infos.slice(this.#head);
-    this.#times = this.#times.slice(this.#head);
-    this.#head = 0;
+  #ringFor(limits: ReceiveQueueLimits): DatagramRing {
+    this.#sliceMs = limits.sliceMs ?? 2;
+    return new DatagramRing(
+      limits.maxDatagrams ?? DEFAULT_RECEIVE_QUEUE_DATAGRAMS,
+      limits.maxBytes ?? DEFAULT_MAX_BYTES,
+    );
   }
 }
