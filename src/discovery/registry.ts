@@ -10,6 +10,7 @@
  * down services sit in one queue ordered by the time they are forgotten.
  */
 import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import { type Clock, systemClock } from './clock.js';
 import { MAX_TEXT_FIELD_LENGTH } from './codec.js';
 import {
@@ -83,6 +84,13 @@ export function serviceKey(type: string, addr: string): string {
 
 /** Bucket width of the expiry wheel, ms. Any width is exact (buckets are checked entry by entry). */
 const BUCKET_MS = 1000;
+/** Entries a sweep handles between two looks at the clock. */
+const SWEEP_CHECK_EVERY = 256;
+
+interface PendingBucket {
+  readonly bucket: number;
+  readonly entries: Iterator<Entry>;
+}
 /**
  * Before every bucket. The smallest small integer rather than -Infinity: a field that ever holds a double is
  * boxed in V8, which would cost every entry a heap number.
@@ -215,6 +223,8 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
   readonly #wheel = new Map<number, Set<Entry>>();
   /** Every bucket below this one has been swept. */
   #sweptFrom = UNSCHEDULED;
+  /** The rest of a bucket whose sweep was cut short. */
+  #pending: PendingBucket | undefined;
   /** Stale and gone entries in the order they went down, which is the order they are forgotten. */
   readonly #down = new Map<string, Entry>();
   /**
@@ -369,29 +379,42 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
   /**
    * Marks up services whose time ran out as stale and forgets down services whose retention is over.
    * Call it about once a second; a late call (stalled event loop) catches up in one pass.
+   *
+   * `untilMs` (a performance.now() time) cuts the pass short: it returns false with work left, and the next
+   * call goes on where it stopped. Services learned together expire together, so one pass may re-file a
+   * whole registry at once (~22 ms at 100,000 services, every serviceTimeout); a caller that cannot hold the
+   * loop that long passes a deadline and calls again. Without one it always finishes and returns true.
    */
-  sweep(nowMonoMs: number = this.#clock.monotonicMs()): void {
+  sweep(nowMonoMs: number = this.#clock.monotonicMs(), untilMs = Number.POSITIVE_INFINITY): boolean {
+    if (this.#pending !== undefined && !this.#sweepPending(nowMonoMs, untilMs)) return false;
     const nowBucket = Math.floor(nowMonoMs / BUCKET_MS);
     if (this.#wheel.size > 0) {
       const span = nowBucket - this.#sweptFrom + 1;
       if (span <= this.#wheel.size) {
-        for (let b = this.#sweptFrom; b <= nowBucket; b++) this.#sweepBucket(b, nowMonoMs);
+        for (let b = this.#sweptFrom; b <= nowBucket; b++) {
+          // A pass cut short goes on from this bucket.
+          this.#sweptFrom = b;
+          if (!this.#sweepBucket(b, nowMonoMs, untilMs)) return false;
+        }
       } else {
         // After a long pause there are fewer buckets than seconds passed: visit the buckets instead.
         const due: number[] = [];
         for (const b of this.#wheel.keys()) if (b <= nowBucket) due.push(b);
         due.sort((x, y) => x - y);
-        for (const b of due) this.#sweepBucket(b, nowMonoMs);
+        for (const b of due) if (!this.#sweepBucket(b, nowMonoMs, untilMs)) return false;
       }
     }
     // Everything scheduled later lands in nowBucket or after; nowBucket itself may still hold entries.
     if (nowBucket > this.#sweptFrom) this.#sweptFrom = nowBucket;
 
+    let n = 0;
     for (const entry of this.#down.values()) {
       const forgetAt = entry.rec.forgetAtMonoMs;
       if (forgetAt === undefined || forgetAt > nowMonoMs) break;
       this.#remove(entry);
+      if (++n % SWEEP_CHECK_EVERY === 0 && performance.now() >= untilMs) return false;
     }
+    return true;
   }
 
   /** Forgets every service (the widget's Refresh). Emits `removed` for each; lifetime stats are kept. */
@@ -400,6 +423,7 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
     this.#byType.clear();
     this.#size = 0;
     this.#wheel.clear();
+    this.#pending = undefined;
     this.#down.clear();
     this.#claims.clear();
     this.#counts.up = 0;
@@ -651,18 +675,33 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
     entry.bucket = UNSCHEDULED;
   }
 
-  #sweepBucket(b: number, nowMonoMs: number): void {
+  /** Sweeps bucket `b`; false when `untilMs` came first (the rest is #pending). */
+  #sweepBucket(b: number, nowMonoMs: number, untilMs: number): boolean {
     const bucket = this.#wheel.get(b);
-    if (bucket === undefined) return;
+    if (bucket === undefined) return true;
     // Detach first: entries that are not due yet are re-filed, possibly into this same bucket number.
     this.#wheel.delete(b);
-    for (const entry of bucket) {
-      // A handler of an earlier event may have removed or cleared it meanwhile.
-      if (entry.bucket !== b || entry.rec.state !== 'up') continue;
-      entry.bucket = UNSCHEDULED;
-      if (entry.rec.expiresAtMonoMs <= nowMonoMs) this.#markDown(entry, 'expired', nowMonoMs);
-      else this.#schedule(entry);
+    this.#pending = { bucket: b, entries: bucket.values() };
+    return this.#sweepPending(nowMonoMs, untilMs);
+  }
+
+  #sweepPending(nowMonoMs: number, untilMs: number): boolean {
+    const pending = this.#pending as PendingBucket;
+    const b = pending.bucket;
+    let n = 0;
+    for (let next = pending.entries.next(); !next.done; next = pending.entries.next()) {
+      const entry = next.value;
+      // A handler of an earlier event, or an announcement while the pass was cut short, may have removed,
+      // re-filed or cleared it meanwhile.
+      if (entry.bucket === b && entry.rec.state === 'up') {
+        entry.bucket = UNSCHEDULED;
+        if (entry.rec.expiresAtMonoMs <= nowMonoMs) this.#markDown(entry, 'expired', nowMonoMs);
+        else this.#schedule(entry);
+      }
+      if (++n % SWEEP_CHECK_EVERY === 0 && performance.now() >= untilMs) return false;
     }
+    this.#pending = undefined;
+    return true;
   }
 
   /** Names equal to the type are the default for senders that give none, and claim nothing. */

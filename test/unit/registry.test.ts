@@ -56,6 +56,34 @@ function setup(options: ServiceRegistryOptions = {}) {
 const key = (addr: string, type = 'T') => serviceKey(type, addr);
 
 describe('ServiceRegistry expiry', () => {
+  it('cuts a sweep short at its deadline and goes on where it stopped, to the same end', () => {
+    const n = 3000;
+    const run = (sliced: boolean) => {
+      const { clock, reg, take } = setup({ serviceTimeoutMs: 30_000, retentionMs: 10_000, maxServices: n });
+      for (let i = 0; i < n; i++) reg.observe(announce({ addr: `10.0.${i >> 8}.${i & 255}:1` }), 's');
+      clock.advance(15_000);
+      // Half of them announce again: they are re-filed, the rest expire, all in one bucket's sweep.
+      for (let i = 0; i < n; i += 2) reg.observe(announce({ addr: `10.0.${i >> 8}.${i & 255}:1` }), 's');
+      take();
+      const passes: boolean[] = [];
+      for (const step of [15_000, 10_001, 20_000]) {
+        clock.advance(step);
+        // A deadline already past: each call does one batch, then gives up.
+        if (sliced) for (let k = 0; k < 1000 && !reg.sweep(undefined, 0); k++) passes.push(false);
+        passes.push(reg.sweep());
+      }
+      return { counts: reg.counts(), size: reg.size, events: take().length, cut: passes.length - 3 };
+    };
+    const whole = run(false);
+    const sliced = run(true);
+    expect(whole.cut).toBe(0);
+    // 1,500 expire, then are forgotten, then the other 1,500 expire: batches of 256 each time.
+    expect(sliced.cut).toBeGreaterThanOrEqual(10);
+    expect(sliced.cut).toBeLessThan(40);
+    expect({ ...sliced, cut: 0 }).toEqual({ ...whole, cut: 0 });
+    expect(whole.counts).toEqual({ up: 0, stale: n / 2, gone: 0 });
+  });
+
   it('keeps a service up until exactly the timeout, then marks it stale', () => {
     const { clock, reg, take } = setup({ serviceTimeoutMs: 30_000 });
     expect(reg.observe(announce({}), '192.0.2.1')).toBe('accepted');
