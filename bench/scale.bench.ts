@@ -25,13 +25,13 @@ const cols = [
   'scrape OM+gzip',
   'scrape text',
   'stall scrape',
-  'w/o GC',
+  'code',
   'body text',
   'body gzip',
   'OTLP cpu',
   'OTLP wall',
   'stall OTLP',
-  'w/o GC',
+  'code',
   'RSS scrapes',
   'RSS',
 ];
@@ -94,6 +94,6 @@ for (const n of sizes) {
   }
 }
 console.log(
-  '# scrape: median of 5 cold scrapes (one a second) over HTTP; OTLP: median of 3 exports of every family; stall: the longest over them, "w/o GC" the same with the V8 collections inside it taken out; RSS after the scrapes, then after the exports too',
+  '# scrape: median of 5 cold scrapes (one a second) over HTTP; OTLP: median of 3 exports of every family; stall: the longest over them, "code" the same without the V8 collections and the waits for a core in it; RSS after the scrapes, then after the exports too',
 );
 if (failed) process.exit(1);
