@@ -11,7 +11,7 @@
 import type { RemoteInfo, Socket } from 'node:dgram';
 
 /** libuv's per-turn read limit for one UDP socket. */
-const READS_PER_TURN = 32;
+export const READS_PER_TURN = 32;
 
 interface ReadCount {
   reads: number;

@@ -15,11 +15,11 @@
 import type { RemoteInfo } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_RECEIVE_QUEUE_DATAGRAMS } from '../constants.js';
-import { DatagramRing } from './datagram-ring.js';
+import { DatagramRing, type Take } from './datagram-ring.js';
+import { READS_PER_TURN } from './read-backlog.js';
 
-/** libuv's per-turn read limit for one UDP socket (see read-backlog.ts). */
-const FULL_TURN = 32;
 const DEFAULT_MAX_BYTES = 16 * 1024 * 1024;
+const DEFAULT_SLICE_MS = 2;
 
 export interface ReceiveQueueLimits {
   /** Datagrams held at most (default 32,768); 0 handles each as it is read, whatever waits in the socket. */
@@ -29,8 +29,6 @@ export interface ReceiveQueueLimits {
   /** Longest a turn spends handling held datagrams before it reads again, ms (default 2). */
   readonly sliceMs?: number;
 }
-
-export type Handle = (msg: Buffer, rinfo: RemoteInfo, nowMonoMs: number) => void;
 
 export interface ReceiveQueueStats {
   /** Datagrams held now. */
@@ -42,10 +40,10 @@ export interface ReceiveQueueStats {
 }
 
 export class ReceiveQueue {
-  readonly #handle: Handle;
+  readonly #handle: Take;
   readonly #now: () => number;
   #ring: DatagramRing;
-  #sliceMs = 2;
+  #sliceMs = DEFAULT_SLICE_MS;
   /** Set while datagrams are held, or while the socket delivers full batches: new ones queue behind. */
   #behind = false;
   #turnReads = 0;
@@ -53,15 +51,17 @@ export class ReceiveQueue {
   #peak = 0;
   #total = 0;
 
-  constructor(handle: Handle, now: () => number, limits: ReceiveQueueLimits = {}) {
+  constructor(handle: Take, now: () => number, limits: ReceiveQueueLimits = {}) {
     this.#handle = handle;
     this.#now = now;
-    this.#ring = this.#ringFor(limits);
+    this.#sliceMs = limits.sliceMs ?? DEFAULT_SLICE_MS;
+    this.#ring = ringFor(limits);
   }
 
-  /** New bounds (a reload): what is held is handled first. */
+  /** New bounds (a reload): what is held under the old ones is handled first. */
   configure(limits: ReceiveQueueLimits): void {
-    const ring = this.#ringFor(limits);
+    this.#sliceMs = limits.sliceMs ?? DEFAULT_SLICE_MS;
+    const ring = ringFor(limits);
     if (ring.maxDatagrams === this.#ring.maxDatagrams && ring.maxBytes === this.#ring.maxBytes) return;
     this.flush();
     this.#ring = ring;
@@ -112,7 +112,7 @@ export class ReceiveQueue {
    * handling anything; otherwise handle held datagrams for a slice.
    */
   readonly #endOfTurn = (): void => {
-    const full = this.#turnReads >= FULL_TURN;
+    const full = this.#turnReads >= READS_PER_TURN;
     this.#turnReads = 0;
     this.#turnScheduled = false;
     const ring = this.#ring;
@@ -129,12 +129,12 @@ export class ReceiveQueue {
       setImmediate(this.#endOfTurn);
     }
   };
+}
 
-  #ringFor(limits: ReceiveQueueLimits): DatagramRing {
-    this.#sliceMs = limits.sliceMs ?? 2;
-    return new DatagramRing(
-      limits.maxDatagrams ?? DEFAULT_RECEIVE_QUEUE_DATAGRAMS,
-      limits.maxBytes ?? DEFAULT_MAX_BYTES,
-    );
-  }
+/** Storage for `limits`; it allocates nothing until it holds a datagram. */
+function ringFor(limits: ReceiveQueueLimits): DatagramRing {
+  return new DatagramRing(
+    limits.maxDatagrams ?? DEFAULT_RECEIVE_QUEUE_DATAGRAMS,
+    limits.maxBytes ?? DEFAULT_MAX_BYTES,
+  );
 }
