@@ -10,13 +10,13 @@ import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
-import { PerformanceObserver, performance } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { AgentMetricProducer } from '../src/metrics/otel-producer.js';
 import { startOtlpExport } from '../src/metrics/otlp.js';
 import { createMetricsHandler } from '../src/metrics/prometheus.js';
 import { agentState, minimalSerializer, naivePromClient, populatedListener } from './scrape-fixture.js';
-import { cpuAndWall, longestStallDuring, mib, ms, runDelayReader, summary } from './stats.js';
+import { cpuAndWall, GapLog, longestStallDuring, mib, ms, summary } from './stats.js';
 
 const SIZES = [100, 1000, 10_000] as const;
 const ROUNDS: Record<number, number> = { 100: 300, 1000: 120, 10000: 40 };
@@ -35,42 +35,12 @@ async function timeBoth(fn: () => unknown): Promise<{ wall: number; cpu: number 
   return { wall, cpu: (c.user + c.system) / 1000 };
 }
 
-/** Longest gap between setImmediate turns while `fn` runs: how long a receive socket would wait. */
+/** Longest gap between turns while `fn` runs (how long a receive socket would wait), and its code part. */
 async function longestStall(fn: () => unknown): Promise<{ worst: number; code: number }> {
-  const runDelay = runDelayReader();
-  let last = performance.now();
-  let lastDelay = runDelay();
-  const gaps: [end: number, ms: number, waited: number][] = [];
-  let running = true;
-  const tick = () => {
-    const now = performance.now();
-    const delay = runDelay();
-    if (now - last > 0.5) gaps.push([now, now - last, delay - lastDelay]);
-    last = now;
-    lastDelay = delay;
-    if (running) setImmediate(tick);
-  };
-  const gc: [start: number, ms: number][] = [];
-  const observer = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) gc.push([e.startTime, e.duration]);
-  });
-  observer.observe({ entryTypes: ['gc'] });
-  setImmediate(tick);
+  const log = new GapLog({ everyTurn: true }).start();
   await fn();
-  running = false;
-  tick();
-  await new Promise((r) => setTimeout(r, 5)); // the last collections' entries come in a later turn
-  observer.disconnect();
-  let worst = 0;
-  let code = 0;
-  for (const [end, ms, waited] of gaps) {
-    let inGc = 0;
-    for (const [s, d] of gc) inGc += Math.max(0, Math.min(end, s + d) - Math.max(end - ms, s));
-    worst = Math.max(worst, ms);
-    // Collections out, and the time the thread waited for a core: neither is code a scrape could cut.
-    code = Math.max(code, ms - waited - inGc);
-  }
-  return { worst, code };
+  const { worstMs, codeStallMs } = await log.stop();
+  return { worst: worstMs, code: codeStallMs };
 }
 
 function row(cells: (string | number)[]): string {

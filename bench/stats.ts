@@ -37,7 +37,7 @@ export interface Stalls {
  * figure when the thread is switched in, so it is exact for waits. Its CPU time is not: on this kind of machine
  * both getrusage and schedstat's run time move in 4 ms ticks.
  */
-export function runDelayReader(): () => number {
+function runDelayReader(): () => number {
   let fd: number;
   try {
     fd = openSync('/proc/thread-self/schedstat', 'r');
@@ -51,41 +51,65 @@ export function runDelayReader(): () => number {
   };
 }
 
-/** A 1 ms interval that notes each late turn: when it ended, how late, and how long the thread waited in it. */
-class GapLog {
+/**
+ * Notes each late turn of the event loop: when it ended, how late, and how long the thread waited for a core
+ * in it. A 1 ms interval by default (costs nothing between turns); `everyTurn` ticks in every turn instead
+ * (setImmediate), for sub-millisecond gaps during one short piece of work.
+ */
+export class GapLog {
   readonly gaps: [end: number, ms: number, waitedMs: number][] = [];
   readonly gc: [start: number, ms: number][] = [];
+  readonly #everyTurn: boolean;
+  #tick: (() => void) | undefined;
   #timer: NodeJS.Timeout | undefined;
   #observer: PerformanceObserver | undefined;
 
-  start(): void {
+  constructor(opts: { everyTurn?: boolean } = {}) {
+    this.#everyTurn = opts.everyTurn ?? false;
+  }
+
+  start(): this {
     const runDelay = runDelayReader();
+    const everyTurn = this.#everyTurn;
     let last = performance.now();
     let lastDelay = runDelay();
-    this.#timer = setInterval(() => {
+    const tick = () => {
       const now = performance.now();
       const delay = runDelay();
-      if (now - last > 2) this.gaps.push([now, now - last - 1, delay - lastDelay]);
+      // A 1 ms interval is late past 2 ms; a turn is a gap past 0.5 ms.
+      const gap = everyTurn ? now - last : now - last - 1;
+      if (gap > (everyTurn ? 0.5 : 1)) this.gaps.push([now, gap, delay - lastDelay]);
       last = now;
       lastDelay = delay;
-    }, 1);
+      if (everyTurn && this.#tick) setImmediate(tick);
+    };
+    this.#tick = tick;
+    if (everyTurn) setImmediate(tick);
+    else this.#timer = setInterval(tick, 1);
     this.#observer = new PerformanceObserver((list) => {
       for (const e of list.getEntries()) this.gc.push([e.startTime, e.duration]);
     });
     this.#observer.observe({ entryTypes: ['gc'] });
+    return this;
   }
 
   /** Stops watching at once; the figures come after the last collections' entries arrived (a later turn). */
-  async stop(): Promise<{ codeStallMs: number; gcPauseMs: number }> {
+  async stop(): Promise<{ worstMs: number; codeStallMs: number; gcPauseMs: number }> {
+    const tick = this.#tick;
+    this.#tick = undefined;
     clearInterval(this.#timer);
+    if (this.#everyTurn) tick?.(); // the gap up to now
     await new Promise((r) => setTimeout(r, 5));
     this.#observer?.disconnect();
+    let worstMs = 0;
     let codeStallMs = 0;
     for (const [end, ms, waitedMs] of this.gaps) {
       const start = end - ms;
       let gc = 0;
       for (const [s, d] of this.gc) gc += Math.max(0, Math.min(end, s + d) - Math.max(start, s));
+      // Collections out, and the time the thread waited for a core: neither is code the work could cut.
       const code = ms - waitedMs - gc;
+      worstMs = Math.max(worstMs, ms);
       codeStallMs = Math.max(codeStallMs, code);
       // To find a stall in a --cpu-prof profile (its clock is hrtime's, in µs).
       if (process.env.VM_BENCH_TRACE_STALLS && code > 4)
@@ -93,7 +117,7 @@ class GapLog {
           `stall: ends at hrtime ${Math.round(HRTIME_ORIGIN_US + end * 1000)} µs, ${ms.toFixed(1)} ms, ${code.toFixed(1)} ms of code\n`,
         );
     }
-    return { codeStallMs, gcPauseMs: Math.max(0, ...this.gc.map(([, d]) => d)) };
+    return { worstMs, codeStallMs, gcPauseMs: Math.max(0, ...this.gc.map(([, d]) => d)) };
   }
 }
 
