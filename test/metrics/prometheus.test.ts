@@ -38,6 +38,24 @@ function countTurns(onTurn: (turn: number) => void = () => {}): { turns: () => n
   };
 }
 
+/**
+ * `n` services with a metrics port, announced from link-local addresses: never offered as SD targets by
+ * default, so each one is withheld, and each walk of the SD targets visits them all.
+ */
+function withheldTargets(n: number) {
+  const state = new FakeState();
+  const lan = state.addListener('lan');
+  for (let i = 0; i < n; i++)
+    lan.registry.add({
+      type: 'T',
+      name: `s${i}`,
+      addr: `10.5.${i >> 8}.${i & 255}:1`,
+      metricsPort: 9100,
+      source: `169.254.${i >> 8}.${i & 255}`,
+    });
+  return { state, lan };
+}
+
 function scenario() {
   const state = new FakeState();
   const lan = state.addListener('lan');
@@ -350,16 +368,7 @@ describe('createMetricsHandler', () => {
   });
 
   it('keeps one slice budget across the whole body: no turn walks more services than one slice takes', async () => {
-    const state = new FakeState();
-    const lan = state.addListener('lan');
-    for (let i = 0; i < 1500; i++)
-      lan.registry.add({
-        type: 'T',
-        name: `s${i}`,
-        addr: `10.6.${i >> 8}.${i & 255}:1`,
-        metricsPort: 9100,
-        source: `169.254.${i >> 8}.${i & 255}`,
-      });
+    const { state, lan } = withheldTargets(1500);
     // Services the walks (withheld SD targets, then the selection for the series) take from the registry, per turn.
     let walked = 0;
     const perTurn: number[] = [];
@@ -385,17 +394,7 @@ describe('createMetricsHandler', () => {
   });
 
   it('counts withheld SD targets in slices, not in one walk of every service', async () => {
-    const state = new FakeState();
-    const lan = state.addListener('lan');
-    // Announced from link-local addresses: never offered as targets by default, so each one is withheld.
-    for (let i = 0; i < 3000; i++)
-      lan.registry.add({
-        type: 'T',
-        name: `s${i}`,
-        addr: `10.5.${i >> 8}.${i & 255}:1`,
-        metricsPort: 9100,
-        source: `169.254.${i >> 8}.${i & 255}`,
-      });
+    const { state } = withheldTargets(3000);
     const loop = countTurns();
     const samples = await SAMPLE_READERS.sdTargetsWithheld(state, new TimeSlicer({ yieldEvery: 500 }));
     loop.stop();
