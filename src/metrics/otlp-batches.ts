@@ -55,21 +55,22 @@ export function onlyNumbers(metrics: readonly MetricData[]): boolean {
 /**
  * The requests of one export, lazily. The first carries every ordinary metric (the producer's small families
  * and whatever instruments the MeterProvider has) and as many services as fit beside them; each next one a
- * further run of services.
+ * further run of services. `pointsPerRequest` may differ from request to request (given the request's index).
  */
 export function* splitExport(
   metrics: ResourceMetrics,
-  pointsPerRequest = POINTS_PER_REQUEST,
+  pointsPerRequest: number | ((request: number) => number) = POINTS_PER_REQUEST,
 ): Generator<ExportBatch, void, undefined> {
   const { resource } = metrics;
-  const perRequest = Math.max(1, Math.floor(pointsPerRequest / POINTS_PER_SERVICE));
+  const pointsOf = typeof pointsPerRequest === 'number' ? () => pointsPerRequest : pointsPerRequest;
+  let requests = 0;
   let batch: ExportBatch = { resource, scopes: [], points: 0 };
   for (const sm of metrics.scopeMetrics) {
     batch.scopes.push({ scope: sm });
     for (const m of sm.metrics) batch.points += m.dataPoints.length;
   }
   const shared = metrics.scopeMetrics.every((sm) => onlyNumbers(sm.metrics));
-  let room = shared ? Math.max(0, Math.floor((pointsPerRequest - batch.points) / POINTS_PER_SERVICE)) : 0;
+  let room = shared ? Math.max(0, Math.floor((pointsOf(0) - batch.points) / POINTS_PER_SERVICE)) : 0;
 
   for (const sm of metrics.scopeMetrics) {
     const block = servicesOf(sm);
@@ -80,7 +81,7 @@ export function* splitExport(
         if (room === 0) {
           yield batch;
           batch = { resource, scopes: [], points: 0 };
-          room = perRequest;
+          room = Math.max(1, Math.floor(pointsOf(++requests) / POINTS_PER_SERVICE));
         }
         const take = Math.min(room, records.length - from);
         servicesIn(batch, sm, block).slices.push({ base, records: records.slice(from, from + take) });

@@ -160,6 +160,30 @@ describe('startOtlpExport', () => {
     expect(new Set(up.map((p) => p.attributes.service_name)).size).toBe(2500);
   });
 
+  it("starts an exporter's life with small requests, doubling up to 2,500 points (cold code encodes slowly)", async () => {
+    const state = new FakeState(3000);
+    const lan = state.addListener('lan');
+    for (let i = 0; i < 2500; i++)
+      lan.registry.add({ type: 'T', name: `s${i}`, addr: `10.1.${i >> 8}.${i & 255}:1`, ageSeconds: 0.5 });
+    const exp = start(state);
+    const sizesOfNextExport = async () => {
+      const before = receiver.requests.length;
+      await exp.forceFlush();
+      return receiver.requests.slice(before).map((r) => r.points.length);
+    };
+    const first = await sizesOfNextExport();
+    // 250, 500, 1,000, 2,000 points at most (a request holds whole services), then 2,500.
+    first.forEach((size, i) => {
+      expect(size).toBeLessThanOrEqual(Math.min(2500, 250 * 2 ** i));
+    });
+    expect(first.slice(1, 4).every((size, i) => size > 125 * 2 ** (i + 1))).toBe(true);
+    expect(first.reduce((a, b) => a + b, 0)).toBeGreaterThan(2500 * 5);
+    // Warm: the next export goes straight to full requests.
+    const second = await sizesOfNextExport();
+    expect(second.length).toBeLessThan(first.length);
+    expect(second.slice(0, -1).every((size) => size > 2000 && size <= 2500)).toBe(true);
+  });
+
   it('shares one copy of @opentelemetry/sdk-metrics with the OTLP transformer (it reads our data points)', () => {
     const root = createRequire(import.meta.url);
     const ours = root.resolve('@opentelemetry/sdk-metrics/package.json');
