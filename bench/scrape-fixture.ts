@@ -8,7 +8,9 @@ import type { ListenerConfig } from '../src/agent/config/types.js';
 import type { AgentState, ListenerEntry } from '../src/agent/state.js';
 import { decodeAnnouncement, encodeAnnouncement } from '../src/discovery/codec.js';
 import { VaultMultiListener } from '../src/discovery/listener.js';
+import type { ServiceRecord } from '../src/discovery/types.js';
 import { METRICS, SERVICE_LABELS } from '../src/metrics/names.js';
+import { prepareServiceLabels } from '../src/metrics/service-series.js';
 
 export const GROUP = '239.18.0.1';
 
@@ -56,8 +58,15 @@ export function agentState(entries: ListenerEntry[], maxServiceSeries: number): 
   };
 }
 
-/** A listener (never started: no socket) with `n` services observed through the decoder. */
-export function populatedListener(n: number, port = 5004): ListenerEntry {
+/**
+ * A listener (never started: no socket) with `n` services observed through the decoder, each handed to
+ * `prepare` as it is learned, as the agent prepares a service's exported bytes when it comes up.
+ */
+export function populatedListener(
+  n: number,
+  port = 5004,
+  prepare: (rec: ServiceRecord) => void = prepareServiceLabels,
+): ListenerEntry {
   const config = benchListenerConfig('bench', port, Math.max(n, 1));
   const listener = new VaultMultiListener({
     group: GROUP,
@@ -70,7 +79,10 @@ export function populatedListener(n: number, port = 5004): ListenerEntry {
   for (let i = 0; i < n; i++) {
     const decoded = decodeAnnouncement(serviceAnnouncement(i, 1), { maxBytes: 1400 });
     if (!decoded.ok) throw new Error(`fixture announcement rejected: ${decoded.detail}`);
+    const { type, addr } = decoded.announcement;
     listener.registry.observe(decoded.announcement, '198.18.0.1');
+    const rec = listener.registry.get(`${type}\0${addr}`);
+    if (rec) prepare(rec);
   }
   return { name: 'bench', config, listener };
 }

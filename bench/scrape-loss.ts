@@ -27,6 +27,7 @@ import { KernelDropCounter } from '../src/discovery/net/proc-udp.js';
 import { loadOtlpPipeline, startOtlpExport } from '../src/metrics/otlp.js';
 import { createMetricsHandler } from '../src/metrics/prometheus.js';
 import { serveMetrics } from '../src/metrics/serve.js';
+import { prepareServiceLabels } from '../src/metrics/service-series.js';
 import { prioritise } from './priority.js';
 import {
   agentState,
@@ -95,10 +96,19 @@ async function receive(mode: string, otlpUrl: string): Promise<void> {
   const naive = naivePromClient(state);
   // Exports every 10 s until the process exits (no final export: the orchestrator's receiver is closing).
   // Loaded before the socket receives, as the agent loads it.
-  if (mode === 'ours') {
-    await loadOtlpPipeline();
-    startOtlpExport(state, { endpoint: otlpUrl, intervalMs: OTLP_INTERVAL_MS, headers: {} });
-  }
+  const otlp =
+    mode === 'ours'
+      ? await loadOtlpPipeline().then(() =>
+          startOtlpExport(state, { endpoint: otlpUrl, intervalMs: OTLP_INTERVAL_MS, headers: {} }),
+        )
+      : undefined;
+  // As the agent does whatever it exports: a service's exported bytes are encoded when it comes up
+  // (Agent.prepareExports). The naive serializer keeps nothing between scrapes.
+  if (mode !== 'naive')
+    listener.on('up', (rec) => {
+      prepareServiceLabels(rec);
+      otlp?.prepare(rec);
+    });
   const scrapeMs: number[] = [];
   const server = createServer((req, res) => {
     const t0 = performance.now();

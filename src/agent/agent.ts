@@ -16,9 +16,10 @@ import { VaultMultiListener } from '../discovery/listener.js';
 import type { ListenerSettings } from '../discovery/listener-types.js';
 import { VaultMultiPublisher } from '../discovery/publisher.js';
 import { createReceiveGuards, createSigner, ReplayCache } from '../discovery/security/index.js';
-import type { AnnouncementSigner, PublisherStats } from '../discovery/types.js';
+import type { AnnouncementSigner, PublisherStats, ServiceRecord } from '../discovery/types.js';
 import type { OtlpExport } from '../metrics/otlp.js';
 import { createMetricsHandler, type MetricsHandler } from '../metrics/prometheus.js';
+import { prepareServiceLabels } from '../metrics/service-series.js';
 import { VERSION } from '../metrics/version.js';
 import type { StatusView } from './api-types.js';
 import { diffConfig } from './config/diff.js';
@@ -308,12 +309,19 @@ export class Agent implements AgentState, HttpHost {
   private startListener(l: ListenerConfig, config: AgentConfig): Promise<void> {
     const listener = new VaultMultiListener(this.listenerSettings(l, config));
     const log = this.log.child({ listener: l.name, group: l.group, port: l.port });
-    const unwire = wireListener(listener, log, (event, rec) =>
-      this.events.emit('service', l.name, event, rec),
-    );
+    const unwire = wireListener(listener, log, (event, rec) => {
+      if (event === 'up') this.prepareExports(rec);
+      this.events.emit('service', l.name, event, rec);
+    });
     const runner = new Runner('listener', l.name, listener, log);
     this.listenerMap.set(l.name, { entry: { name: l.name, config: l, listener }, runner, unwire });
     return runner.start();
+  }
+
+  /** A service's exported bytes, encoded when it comes up rather than by the next scrape or export. */
+  private prepareExports(rec: ServiceRecord): void {
+    prepareServiceLabels(rec);
+    this.otlp?.prepare(rec);
   }
 
   private signerFor(p: PublisherConfig, config: AgentConfig): AnnouncementSigner | undefined {

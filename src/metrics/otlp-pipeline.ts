@@ -6,9 +6,11 @@
  */
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import type { ServiceRecord } from '../discovery/types.js';
 import { AgentMetricProducer, SCOPE_NAME } from './otel-producer.js';
 import type { OtlpConfig } from './otlp-config.js';
 import { OtlpBatchExporter } from './otlp-exporter.js';
+import { prepareServiceAttributes } from './otlp-protobuf-services.js';
 import type { AgentState } from './state.js';
 
 /** The SDK's default per-instrument cardinality limit, past which series fold into an overflow series. */
@@ -17,6 +19,7 @@ const SDK_DEFAULT_CARDINALITY = 2000;
 export interface OtlpPipeline {
   shutdown(): Promise<void>;
   forceFlush(): Promise<void>;
+  prepare(rec: ServiceRecord): void;
 }
 
 export function createOtlpPipeline(state: AgentState, cfg: OtlpConfig): OtlpPipeline {
@@ -40,5 +43,7 @@ export function createOtlpPipeline(state: AgentState, cfg: OtlpConfig): OtlpPipe
   return {
     forceFlush: () => meterProvider.forceFlush(),
     shutdown: () => meterProvider.shutdown(),
+    // JSON goes through the SDK's own encoder, which keeps nothing between exports.
+    prepare: cfg.protocol === 'http/json' ? () => {} : prepareServiceAttributes,
   };
 }

@@ -35,6 +35,11 @@ const encodedService = serviceBytes(
   (version) => encodedKeyValues(versionAttribute(version)),
 );
 
+/** Encodes a service's attributes now, when it comes up (see prepareServiceLabels in service-series.ts). */
+export function prepareServiceAttributes(rec: ServiceRecord): void {
+  encodedService(rec);
+}
+
 /** A per-service family's descriptor and header bytes, built once. */
 const FAMILY_SHAPES = new Map(
   PER_SERVICE_FAMILIES.map((family) => {

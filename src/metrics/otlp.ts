@@ -3,6 +3,7 @@
  * on first use, so an agent without `metrics.otlp` (the default) does not carry them in memory.
  */
 
+import type { ServiceRecord } from '../discovery/types.js';
 import type { OtlpConfig } from './otlp-config.js';
 import type { OtlpPipeline } from './otlp-pipeline.js';
 import type { AgentState } from './state.js';
@@ -12,6 +13,11 @@ export interface OtlpExport {
   shutdown(): Promise<void>;
   /** Collects and exports now. */
   forceFlush(): Promise<void>;
+  /**
+   * Encodes a service's attributes now, when it comes up, so that an export only copies them (see
+   * prepareServiceLabels in service-series.ts); a no-op until the pipeline has loaded, and with JSON.
+   */
+  prepare(rec: ServiceRecord): void;
 }
 
 /**
@@ -28,9 +34,16 @@ export function startOtlpExport(state: AgentState, cfg: OtlpConfig): OtlpExport 
     m.createOtlpPipeline(state, cfg),
   );
   // A failure to start surfaces from forceFlush() and shutdown(); it must not be an unhandled rejection.
-  pipeline.catch(() => {});
+  let loaded: OtlpPipeline | undefined;
+  pipeline.then(
+    (p) => {
+      loaded = p;
+    },
+    () => {},
+  );
   return {
     forceFlush: async () => (await pipeline).forceFlush(),
     shutdown: async () => (await pipeline).shutdown(),
+    prepare: (rec) => loaded?.prepare(rec),
   };
 }

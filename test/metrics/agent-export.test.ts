@@ -1,7 +1,9 @@
 /**
  * The exporters as the agent wires them: a running Agent with a listener and OTLP export to a receiver in this
  * test, a service announcing from outside the agent's config, then silent. Its series must go to 0 and then
- * leave both /metrics (over HTTP) and the OTLP exports the agent pushes on its own timer.
+ * leave both /metrics (over HTTP) and the OTLP exports the agent pushes on its own timer. The agent encodes a
+ * service's labels and attributes when it comes up: a service that renames in place afterwards must be
+ * exported under its new name, in both.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { VaultMultiPublisher } from '../../src/discovery/publisher.js';
@@ -17,13 +19,19 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-describe.skipIf(!IN_TEST_NETNS)('agent exports', () => {
-  it('a silent service goes to 0, then leaves /metrics and the pushed OTLP exports', async () => {
-    const receiver: OtlpReceiver = await startOtlpReceiver();
-    cleanups.push(() => receiver.close());
-    const port = await freeUdpPort();
-    const group = '239.18.0.21';
-    const agent: TestAgent = await startTestAgent(`
+/**
+ * An agent with one listener on `group` (and `listenerExtra` YAML lines) exporting OTLP every second to a
+ * receiver of this test, and a publisher announcing `message` to it every 100 ms.
+ */
+async function agentWithOtlp(
+  group: string,
+  message: Record<string, string>,
+  listenerExtra = '',
+): Promise<{ agent: TestAgent; receiver: OtlpReceiver; publisher: VaultMultiPublisher }> {
+  const receiver = await startOtlpReceiver();
+  cleanups.push(() => receiver.close());
+  const port = await freeUdpPort();
+  const agent = await startTestAgent(`
 http:
   listen: "@HTTP@"
 metrics:
@@ -35,20 +43,28 @@ listeners:
     group: ${group}
     port: ${port}
     interfaces: [127.0.0.1]
-    serviceTimeout: 2500ms
-    retention: 1500ms
-`);
-    cleanups.push(() => agent.close());
-    const publisher = new VaultMultiPublisher({
-      group,
-      port,
-      interfaces: ['127.0.0.1'],
-      interval: 0.1,
-      goodbye: false,
-      message: { type: 'VaultLibrary', name: 'silent', addr: '127.0.0.1:8200', version: '2.1.0' },
-    });
-    await publisher.start();
-    cleanups.push(() => publisher.stop());
+${listenerExtra}`);
+  cleanups.push(() => agent.close());
+  const publisher = new VaultMultiPublisher({
+    group,
+    port,
+    interfaces: ['127.0.0.1'],
+    interval: 0.1,
+    goodbye: false,
+    message,
+  });
+  await publisher.start();
+  cleanups.push(() => publisher.stop());
+  return { agent, receiver, publisher };
+}
+
+describe.skipIf(!IN_TEST_NETNS)('agent exports', () => {
+  it('a silent service goes to 0, then leaves /metrics and the pushed OTLP exports', async () => {
+    const { agent, receiver, publisher } = await agentWithOtlp(
+      '239.18.0.21',
+      { type: 'VaultLibrary', name: 'silent', addr: '127.0.0.1:8200', version: '2.1.0' },
+      '    serviceTimeout: 2500ms\n    retention: 1500ms\n',
+    );
 
     const scrape = async () => {
       const res = await fetch(`${agent.url}/metrics`);
@@ -84,4 +100,33 @@ listeners:
       1,
     );
   });
+
+  it('exports a service renamed in place under its new name, not the bytes encoded when it came up', async () => {
+    const message = { type: 'VaultLibrary', name: 'before', addr: '127.0.0.1:8201', version: '1.0.0' };
+    const { agent, receiver, publisher } = await agentWithOtlp('239.18.0.22', message);
+    /** service_name and version of the service's service_info on /metrics and in the latest OTLP export. */
+    const exported = async () => {
+      const res = await fetch(`${agent.url}/metrics`);
+      const info = find(parseExposition(await res.text()), METRICS.serviceInfo.name, {
+        address: message.addr,
+      });
+      const otlp = (receiver.requests.at(-1)?.points ?? []).filter(
+        (p) => p.metric === otelName(METRICS.serviceInfo) && p.attributes.address === message.addr,
+      );
+      return {
+        prometheus: info.map((s) => `${s.labels.service_name} ${s.labels.version}`),
+        otlp: otlp.map((p) => `${p.attributes.service_name} ${p.attributes.version}`),
+      };
+    };
+
+    const before = { prometheus: ['before 1.0.0'], otlp: ['before 1.0.0'] };
+    await waitFor(async () => equal(await exported(), before), 'the service exported', 15_000);
+    publisher.updateMessage({ ...message, name: 'after', version: '1.1.0' });
+    const after = { prometheus: ['after 1.1.0'], otlp: ['after 1.1.0'] };
+    await waitFor(async () => equal(await exported(), after), 'the new name exported', 15_000);
+  });
 });
+
+function equal(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
