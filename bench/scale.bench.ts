@@ -26,12 +26,14 @@ const cols = [
   'scrape text',
   'stall scrape',
   'code',
+  'first scrape',
   'body text',
   'body gzip',
   'OTLP cpu',
   'OTLP wall',
   'stall OTLP',
   'code',
+  'first export',
   'RSS scrapes',
   'RSS',
 ];
@@ -71,6 +73,8 @@ for (const n of sizes) {
     ]);
     const r = JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as Record<string, number>;
     const ms = (v: number | undefined) => `${(v ?? Number.NaN).toFixed(1)} ms`;
+    const pair = (a: number | undefined, b: number | undefined) =>
+      `${(a ?? Number.NaN).toFixed(1)}/${(b ?? Number.NaN).toFixed(1)} ms`;
     const mib = (v: number | undefined) => `${((v ?? Number.NaN) / 1048576).toFixed(1)} MiB`;
     const cells = [
       String(n),
@@ -78,12 +82,14 @@ for (const n of sizes) {
       ms(r.scrapeTextMs),
       ms(r.scrapeStallMs),
       ms(r.scrapeCodeStallMs),
+      pair(r.firstScrapeStallMs, r.firstScrapeCodeStallMs),
       mib(r.bodyBytes),
       mib(r.gzipBytes),
       ms(r.otlpCpuMs),
       ms(r.otlpWallMs),
       ms(r.otlpStallMs),
       ms(r.otlpCodeStallMs),
+      pair(r.firstOtlpStallMs, r.firstOtlpCodeStallMs),
       mib(r.rssScrapes),
       mib(r.rss),
     ];
@@ -94,6 +100,6 @@ for (const n of sizes) {
   }
 }
 console.log(
-  '# scrape: median of 5 cold scrapes (one a second) over HTTP; OTLP: median of 3 exports of every family; stall: the longest over them, "code" the same without the V8 collections and the waits for a core in it; RSS after the scrapes, then after the exports too',
+  '# scrape: median of 5 cold scrapes (one a second) over HTTP after a first of each kind; OTLP: median of 3 exports of every family after a first; stall: the longest over them (the process\'s first scrapes and first export apart: stall/code), "code" the same without the V8 collections and the waits for a core in it; RSS after the scrapes, then after the exports too',
 );
 if (failed) process.exit(1);
