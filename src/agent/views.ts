@@ -2,6 +2,7 @@
  * Library state turned into the JSON shapes of api-types.ts, at request time. Nothing here keeps a copy: every
  * view reads the listener, publisher and registry objects as they are now.
  */
+import type { ServiceRegistry } from '../discovery/registry.js';
 import type { ServiceRecord } from '../discovery/types.js';
 import type {
   ListenerView,
@@ -127,11 +128,19 @@ export interface ServiceFilter {
   listener?: string;
 }
 
-/** The records a filter lets through, with their listener's name, in registry order. */
-function* matchingRecords(state: AgentState, filter: ServiceFilter): Generator<[string, ServiceRecord]> {
+/**
+ * The records a filter lets through, with their listener's name, in registry order. `overTime`: the caller
+ * takes them over several turns of the event loop (see onceEach).
+ */
+function* matchingRecords(
+  state: AgentState,
+  filter: ServiceFilter,
+  overTime = false,
+): Generator<[string, ServiceRecord]> {
   for (const entry of state.listeners()) {
     if (filter.listener !== undefined && entry.name !== filter.listener) continue;
-    for (const rec of entry.listener.registry.services()) {
+    const registry = entry.listener.registry;
+    for (const rec of overTime ? onceEach(registry) : registry.services()) {
       if (filter.state !== undefined && rec.state !== filter.state) continue;
       if (filter.type && !rec.type.includes(filter.type)) continue;
       yield [entry.name, rec];
@@ -140,12 +149,35 @@ function* matchingRecords(state: AgentState, filter: ServiceFilter): Generator<[
 }
 
 /**
+ * A registry's records for a walk that spans turns of the event loop, each key once. services() brings a
+ * service forgotten and learned again during the walk round a second time (a list with one key twice); from
+ * the first removal on, the keys already given are remembered and skipped. Until then only references are
+ * kept, no set of 100,000 keys.
+ */
+function* onceEach(registry: ServiceRegistry): Generator<ServiceRecord> {
+  const removals = registry.removals;
+  let given: ServiceRecord[] | undefined = [];
+  let seen: Set<string> | undefined;
+  for (const rec of registry.services()) {
+    if (given && registry.removals !== removals) {
+      seen = new Set(given.map((r) => r.key));
+      given = undefined;
+    }
+    if (seen) {
+      if (seen.has(rec.key)) continue;
+      seen.add(rec.key);
+    } else given?.push(rec);
+    yield rec;
+  }
+}
+
+/**
  * The matching services one view at a time, each read at the moment it is built: a caller that serialises
  * 100,000 of them in slices (giving the event loop back in between) sends views as fresh as a one-piece list.
- * The registry may change between two items; a service forgotten and learned again meanwhile can come twice.
+ * The registry may change between two items; no service comes twice (onceEach).
  */
 export function* eachServiceView(state: AgentState, filter: ServiceFilter): Generator<ServiceView> {
-  for (const [listener, rec] of matchingRecords(state, filter))
+  for (const [listener, rec] of matchingRecords(state, filter, true))
     yield serviceView(listener, rec, performance.now());
 }
 

@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../../src/discovery/clock.js';
 import { decodeAnnouncement, encodeAnnouncement } from '../../src/discovery/codec.js';
 import {
   MAX_SEQ_GAP,
@@ -9,24 +8,9 @@ import {
   serviceKey,
 } from '../../src/discovery/registry.js';
 import type { Announcement, DownReason, ServiceConflict, ServiceRecord } from '../../src/discovery/types.js';
+import { FakeClock } from '../harness/fake-clock.js';
 
 const DAY = 86_400_000;
-
-/** A clock the test moves by hand: monotonic and wall time advance together unless told otherwise. */
-class FakeClock implements Clock {
-  mono = 1_000_000;
-  wall = Date.UTC(2026, 0, 1);
-  monotonicMs(): number {
-    return this.mono;
-  }
-  wallMs(): number {
-    return this.wall;
-  }
-  advance(ms: number): void {
-    this.mono += ms;
-    this.wall += ms;
-  }
-}
 
 function announce(fields: Record<string, unknown>): Announcement {
   const r = decodeAnnouncement(encodeAnnouncement({ type: 'T', addr: 'h:1', ...fields }), { maxBytes: 1400 });
