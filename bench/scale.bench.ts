@@ -100,6 +100,6 @@ for (const n of sizes) {
   }
 }
 console.log(
-  '# scrape: median of 5 cold scrapes (one a second) over HTTP after a first of each kind; OTLP: median of 3 exports of every family after a first; stall: the longest over them (the process\'s first scrapes and first export apart: stall/code), "code" the same without the V8 collections and the waits for a core in it; RSS after the scrapes, then after the exports too',
+  '# scrape: median of 5 cold scrapes (one a second) over HTTP after a first of each kind; OTLP: median of 3 exports of every family after a first; stall: the longest over them (the process\'s first scrapes and first export apart: stall/code), "code" the same without the V8 collections, the waits for a core and the host\'s pauses of the CPU in it; RSS after the scrapes, then after the exports too',
 );
 if (failed) process.exit(1);

@@ -1,9 +1,11 @@
 /** Small statistics for benchmark reports. */
 import { openSync, readSync } from 'node:fs';
 import { monitorEventLoopDelay, PerformanceObserver, performance } from 'node:perf_hooks';
+import { cpuReader, pausedMs, pausesByCpu, watchHostPauses } from './host-pauses.js';
 
 /** performance.now() 0 on hrtime's clock, µs. */
 const HRTIME_ORIGIN_US = Number(process.hrtime.bigint() / 1000n) - performance.now() * 1000;
+const HRTIME_ORIGIN_MS = HRTIME_ORIGIN_US / 1000;
 
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -24,12 +26,15 @@ export interface Stalls {
   stallMs: number;
   /**
    * The worst stall with what was not the process's code taken out, ms: the time its thread waited for a core
-   * (another process or zlib's threads had it: the scheduler's run delay, /proc/thread-self/schedstat) and the
-   * V8 collections inside it. What is left is JavaScript (ours, Node's) holding the loop.
+   * (another process or zlib's threads had it: the scheduler's run delay, /proc/thread-self/schedstat), the
+   * V8 collections inside it, and the host's pauses of the CPU it ran on (host-pauses.ts). What is left is
+   * JavaScript (ours, Node's) holding the loop.
    */
   codeStallMs: number;
   /** Longest single pause of a V8 collection, ms. */
   gcPauseMs: number;
+  /** Most of one stall that the host's pauses of the CPU took, ms (host-pauses.ts). */
+  hostPauseMs: number;
 }
 
 /**
@@ -57,7 +62,7 @@ function runDelayReader(): () => number {
  * (setImmediate), for sub-millisecond gaps during one short piece of work.
  */
 export class GapLog {
-  readonly gaps: [end: number, ms: number, waitedMs: number][] = [];
+  readonly gaps: [end: number, ms: number, waitedMs: number, cpu: number][] = [];
   readonly gc: [start: number, ms: number][] = [];
   readonly #everyTurn: boolean;
   #tick: (() => void) | undefined;
@@ -69,7 +74,9 @@ export class GapLog {
   }
 
   start(): this {
+    watchHostPauses();
     const runDelay = runDelayReader();
+    const cpu = cpuReader();
     const everyTurn = this.#everyTurn;
     let last = performance.now();
     let lastDelay = runDelay();
@@ -78,7 +85,7 @@ export class GapLog {
       const delay = runDelay();
       // A 1 ms interval is late past 2 ms; a turn is a gap past 0.5 ms.
       const gap = everyTurn ? now - last : now - last - 1;
-      if (gap > (everyTurn ? 0.5 : 1)) this.gaps.push([now, gap, delay - lastDelay]);
+      if (gap > (everyTurn ? 0.5 : 1)) this.gaps.push([now, gap, delay - lastDelay, cpu()]);
       last = now;
       lastDelay = delay;
       if (everyTurn && this.#tick) setImmediate(tick);
@@ -94,21 +101,25 @@ export class GapLog {
   }
 
   /** Stops watching at once; the figures come after the last collections' entries arrived (a later turn). */
-  async stop(): Promise<{ worstMs: number; codeStallMs: number; gcPauseMs: number }> {
+  async stop(): Promise<{ worstMs: number; codeStallMs: number; gcPauseMs: number; hostPauseMs: number }> {
     const tick = this.#tick;
     this.#tick = undefined;
     clearInterval(this.#timer);
     if (this.#everyTurn) tick?.(); // the gap up to now
     await new Promise((r) => setTimeout(r, 5));
     this.#observer?.disconnect();
+    const pauses = await pausesByCpu();
     let worstMs = 0;
     let codeStallMs = 0;
-    for (const [end, ms, waitedMs] of this.gaps) {
+    let hostPauseMs = 0;
+    for (const [end, ms, waitedMs, cpu] of this.gaps) {
       const start = end - ms;
       let gc = 0;
       for (const [s, d] of this.gc) gc += Math.max(0, Math.min(end, s + d) - Math.max(start, s));
-      // Collections out, and the time the thread waited for a core: neither is code the work could cut.
-      const code = ms - waitedMs - gc;
+      const host = pausedMs(pauses[cpu], HRTIME_ORIGIN_MS + start, HRTIME_ORIGIN_MS + end);
+      hostPauseMs = Math.max(hostPauseMs, host);
+      // Collections, the waits for a core and the host's pauses out: none is code the work could cut.
+      const code = Math.max(0, ms - waitedMs - gc - host);
       worstMs = Math.max(worstMs, ms);
       codeStallMs = Math.max(codeStallMs, code);
       // To find a stall in a --cpu-prof profile (its clock is hrtime's, in µs).
@@ -117,7 +128,7 @@ export class GapLog {
           `stall: ends at hrtime ${Math.round(HRTIME_ORIGIN_US + end * 1000)} µs, ${ms.toFixed(1)} ms, ${code.toFixed(1)} ms of code\n`,
         );
     }
-    return { worstMs, codeStallMs, gcPauseMs: Math.max(0, ...this.gc.map(([, d]) => d)) };
+    return { worstMs, codeStallMs, gcPauseMs: Math.max(0, ...this.gc.map(([, d]) => d)), hostPauseMs };
   }
 }
 
@@ -135,8 +146,8 @@ export class LoopWatch {
   /** Stops watching at once (so two watches stopped together do not see each other's reckoning). */
   async stop(): Promise<Stalls> {
     this.#delay.disable();
-    const { codeStallMs, gcPauseMs } = await this.#log.stop();
-    return { stallMs: this.#delay.max / 1e6, codeStallMs, gcPauseMs };
+    const { codeStallMs, gcPauseMs, hostPauseMs } = await this.#log.stop();
+    return { stallMs: this.#delay.max / 1e6, codeStallMs, gcPauseMs, hostPauseMs };
   }
 }
 

@@ -1,0 +1,30 @@
+/**
+ * A process that does nothing but tick a 1 ms timer on the CPU it is pinned to (host-pauses.ts starts one per
+ * CPU through `taskset`). A tick late by more than the time this thread waited for the core (its run delay)
+ * means that nothing ran on that CPU: the host had taken the virtual CPU away. It sends its list of such pauses
+ * (on CLOCK_MONOTONIC, ms) when asked, and exits with its parent.
+ */
+import { openSync, readSync } from 'node:fs';
+
+const fd = openSync('/proc/thread-self/schedstat', 'r');
+const buf = Buffer.alloc(128);
+const runDelayMs = () =>
+  Number(buf.toString('latin1', 0, readSync(fd, buf, 0, buf.length, 0)).split(' ')[1]) / 1e6;
+const monoMs = () => Number(process.hrtime.bigint()) / 1e6;
+
+/** [start, end, ms not explained by a wait for the core]. */
+const pauses: [number, number, number][] = [];
+let last = monoMs();
+let lastDelay = runDelayMs();
+setInterval(() => {
+  const now = monoMs();
+  const delay = runDelayMs();
+  const unexplained = now - last - 1 - (delay - lastDelay);
+  if (unexplained > 0.5) pauses.push([last, now, unexplained]);
+  last = now;
+  lastDelay = delay;
+}, 1);
+
+process.on('message', () => process.send?.(pauses));
+process.on('disconnect', () => process.exit(0));
+process.send?.('ready');
