@@ -41,9 +41,13 @@ function startSentinels(): Promise<ChildProcess[]> {
   );
 }
 
-/** Starts the sentinels (once per process); pausesByCpu() reads them. Without `taskset`, none are noted. */
+/**
+ * Starts the sentinels (once per process); pausesByCpu() reads them. Without `taskset`, or with
+ * VM_BENCH_HOST_PAUSES=0 (to see what the sentinels cost a run), none are noted.
+ */
 export function watchHostPauses(): void {
-  sentinels ??= startSentinels().catch(() => []);
+  sentinels ??=
+    process.env.VM_BENCH_HOST_PAUSES === '0' ? Promise.resolve([]) : startSentinels().catch(() => []);
 }
 
 /** What each CPU's sentinel noted so far, by CPU index (empty when not watching). */

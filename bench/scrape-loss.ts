@@ -22,6 +22,7 @@ import type { AddressInfo } from 'node:net';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { ExportPreparer } from '../src/agent/runtime/export-preparer.js';
 import { VaultMultiListener } from '../src/discovery/listener.js';
 import { KernelDropCounter } from '../src/discovery/net/proc-udp.js';
 import { loadOtlpPipeline, startOtlpExport } from '../src/metrics/otlp.js';
@@ -102,13 +103,18 @@ async function receive(mode: string, otlpUrl: string): Promise<void> {
           startOtlpExport(state, { endpoint: otlpUrl, intervalMs: OTLP_INTERVAL_MS, headers: {} }),
         )
       : undefined;
-  // As the agent does whatever it exports: a service's exported bytes are encoded when it comes up
-  // (Agent.prepareExports). The naive serializer keeps nothing between scrapes.
-  if (mode !== 'naive')
-    listener.on('up', (rec) => {
-      prepareServiceLabels(rec);
-      otlp?.prepare(rec);
-    });
+  // As the agent does whatever it exports: a service's exported bytes are encoded soon after it comes up, when
+  // the receive queue holds nothing (src/agent/runtime/export-preparer.ts). The naive serializer keeps nothing.
+  if (mode !== 'naive' && process.env.VM_BENCH_PREPARE !== '0') {
+    const preparer = new ExportPreparer(
+      () => listener.receiveQueue.held > 0,
+      (rec) => {
+        prepareServiceLabels(rec);
+        otlp?.prepare(rec);
+      },
+    );
+    listener.on('up', (rec) => preparer.add(rec));
+  }
   const scrapeMs: number[] = [];
   const server = createServer((req, res) => {
     const t0 = performance.now();

@@ -16,7 +16,7 @@ import { VaultMultiListener } from '../discovery/listener.js';
 import type { ListenerSettings } from '../discovery/listener-types.js';
 import { VaultMultiPublisher } from '../discovery/publisher.js';
 import { createReceiveGuards, createSigner, ReplayCache } from '../discovery/security/index.js';
-import type { AnnouncementSigner, PublisherStats, ServiceRecord } from '../discovery/types.js';
+import type { AnnouncementSigner, PublisherStats } from '../discovery/types.js';
 import type { OtlpExport } from '../metrics/otlp.js';
 import { createMetricsHandler, type MetricsHandler } from '../metrics/prometheus.js';
 import { prepareServiceLabels } from '../metrics/service-series.js';
@@ -27,6 +27,7 @@ import type { AgentConfig, HttpConfig, ListenerConfig, PublisherConfig } from '.
 import type { AgentEvents, HttpHost, Readiness, ReloadOutcome } from './http/host.js';
 import { type HttpServerHandle, startHttpServer } from './http/server.js';
 import type { Logger } from './logger.js';
+import { ExportPreparer } from './runtime/export-preparer.js';
 import { Runner } from './runtime/runner.js';
 import { wireListener, wirePublisher } from './runtime/wiring.js';
 import type { AgentState, ListenerEntry, PublisherEntry, ReloadState } from './state.js';
@@ -91,6 +92,18 @@ export class Agent implements AgentState, HttpHost {
   private httpServer: HttpServerHandle | undefined;
   private otlp: OtlpHandle | undefined;
   private metricsHandler: MetricsHandler | undefined;
+  /** Encodes each new service's exported bytes when the receive path has nothing waiting. */
+  private readonly preparer = new ExportPreparer(
+    () => {
+      for (const { entry } of this.listenerMap.values())
+        if (entry.listener.receiveQueue.held > 0) return true;
+      return false;
+    },
+    (rec) => {
+      prepareServiceLabels(rec);
+      this.otlp?.prepare(rec);
+    },
+  );
   private startPromise: Promise<void> | undefined;
   private stopPromise: Promise<void> | undefined;
   private applyChain: Promise<unknown> = Promise.resolve();
@@ -310,18 +323,12 @@ export class Agent implements AgentState, HttpHost {
     const listener = new VaultMultiListener(this.listenerSettings(l, config));
     const log = this.log.child({ listener: l.name, group: l.group, port: l.port });
     const unwire = wireListener(listener, log, (event, rec) => {
-      if (event === 'up') this.prepareExports(rec);
+      if (event === 'up') this.preparer.add(rec);
       this.events.emit('service', l.name, event, rec);
     });
     const runner = new Runner('listener', l.name, listener, log);
     this.listenerMap.set(l.name, { entry: { name: l.name, config: l, listener }, runner, unwire });
     return runner.start();
-  }
-
-  /** A service's exported bytes, encoded when it comes up rather than by the next scrape or export. */
-  private prepareExports(rec: ServiceRecord): void {
-    prepareServiceLabels(rec);
-    this.otlp?.prepare(rec);
   }
 
   private signerFor(p: PublisherConfig, config: AgentConfig): AnnouncementSigner | undefined {
@@ -588,6 +595,7 @@ export class Agent implements AgentState, HttpHost {
       Promise.all([...this.listenerMap.keys()].map((n) => this.stopListener(n))),
       STOP_STEP_MS,
     );
+    this.preparer.stop();
     if (this.otlp)
       await withTimeout(
         this.otlp.shutdown().catch(() => undefined),

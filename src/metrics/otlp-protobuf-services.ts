@@ -35,7 +35,7 @@ const encodedService = serviceBytes(
   (version) => encodedKeyValues(versionAttribute(version)),
 );
 
-/** Encodes a service's attributes now, when it comes up (see prepareServiceLabels in service-series.ts). */
+/** Encodes a service's attributes now (see prepareServiceLabels in service-series.ts). */
 export function prepareServiceAttributes(rec: ServiceRecord): void {
   encodedService(rec);
 }

@@ -14,8 +14,8 @@ export interface OtlpExport {
   /** Collects and exports now. */
   forceFlush(): Promise<void>;
   /**
-   * Encodes a service's attributes now, when it comes up, so that an export only copies them (see
-   * prepareServiceLabels in service-series.ts); a no-op until the pipeline has loaded, and with JSON.
+   * Encodes a service's attributes now, so that an export only copies them (see prepareServiceLabels in
+   * service-series.ts); a no-op until the pipeline has loaded, and with JSON.
    */
   prepare(rec: ServiceRecord): void;
 }
