@@ -21,12 +21,13 @@ export interface OtlpExport {
 }
 
 /**
- * Loads the SDK and the exporter now. Compiling them holds the event loop ~100–300 ms on a small node: the
- * agent does it before its listeners receive, where it costs no datagrams (after that, startOtlpExport finds
- * them loaded).
+ * Loads the SDK and the exporter now, and runs the encoder once on a made-up export (otlp-warm-up.ts).
+ * Compiling them holds the event loop ~100–300 ms on a small node: the agent does it before its listeners
+ * receive, where it costs no datagrams (after that, startOtlpExport finds them loaded).
  */
 export async function loadOtlpPipeline(): Promise<void> {
   await import('./otlp-pipeline.js');
+  await (await import('./otlp-warm-up.js')).warmUpEncoder();
 }
 
 export function startOtlpExport(state: AgentState, cfg: OtlpConfig): OtlpExport {

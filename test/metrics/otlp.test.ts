@@ -8,7 +8,7 @@ import { DROP_REASONS } from '../../src/discovery/drop-reasons.js';
 import { METRICS } from '../../src/metrics/names.js';
 import { otelName } from '../../src/metrics/otel-names.js';
 import { AgentMetricProducer } from '../../src/metrics/otel-producer.js';
-import { type OtlpExport, startOtlpExport } from '../../src/metrics/otlp.js';
+import { loadOtlpPipeline, type OtlpExport, startOtlpExport } from '../../src/metrics/otlp.js';
 import { type ExportBatch, expandBatch, splitExport } from '../../src/metrics/otlp-batches.js';
 import { encodeBatch } from '../../src/metrics/otlp-protobuf.js';
 import { createMetricsHandler } from '../../src/metrics/prometheus.js';
@@ -182,6 +182,14 @@ describe('startOtlpExport', () => {
     const second = await sizesOfNextExport();
     expect(second.length).toBeLessThan(first.length);
     expect(second.slice(0, -1).every((size) => size > 2000 && size <= 2500)).toBe(true);
+  });
+
+  it('loads the pipeline and runs the encoder once without opening a socket or sending anything', async () => {
+    const udpSockets = () => process.getActiveResourcesInfo().filter((r) => r === 'UDPWrap').length;
+    const before = { udp: udpSockets(), requests: receiver.requests.length };
+    await loadOtlpPipeline();
+    expect(udpSockets()).toBe(before.udp);
+    expect(receiver.requests.length).toBe(before.requests);
   });
 
   it('shares one copy of @opentelemetry/sdk-metrics with the OTLP transformer (it reads our data points)', () => {
