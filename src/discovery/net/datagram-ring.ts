@@ -31,8 +31,6 @@ export class DatagramRing {
   /** Set while the newest bytes start over at 0, before the oldest's: from the datagram at #wrapAt on. */
   #wrapped = false;
   #wrapAt = 0;
-  /** Set by #room when the bytes it found start over at 0. */
-  #wrapping = false;
 
   constructor(maxDatagrams: number, maxBytes: number) {
     this.maxDatagrams = maxDatagrams;
@@ -53,8 +51,8 @@ export class DatagramRing {
     const bytes = this.#bytes as Buffer;
     bytes.set(msg, at);
     const i = (this.#head + this.#count) % this.maxDatagrams;
-    if (this.#wrapping) {
-      this.#wrapping = false;
+    // Placed before the newest bytes while they had not wrapped: they start over at 0 from here.
+    if (!this.#wrapped && this.#count > 0 && at < this.#write) {
       this.#wrapped = true;
       this.#wrapAt = i;
     }
@@ -114,9 +112,7 @@ export class DatagramRing {
     if (!this.#wrapped) {
       // Held bytes run from `oldest` to `w`: room after them, or from 0 up to the oldest.
       if (w + n <= this.maxBytes) return w;
-      if (n > oldest) return -1;
-      this.#wrapping = true;
-      return 0;
+      return n > oldest ? -1 : 0;
     }
     // Held bytes run from `oldest` towards the end, and from 0 to `w`.
     return w + n <= oldest ? w : -1;
