@@ -7,7 +7,6 @@
  * with this process, notes them; GapLog takes them out of its "code" figure for the CPU its thread was on.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { openSync, readSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -76,19 +75,4 @@ export function pausedMs(pauses: readonly Pause[] | undefined, start: number, en
     if (overlap > 0) ms += (paused * overlap) / (e - s);
   }
   return ms;
-}
-
-/** Reads the CPU the calling thread last ran on (field 39 of /proc/thread-self/stat); -1 where there is none. */
-export function cpuReader(): () => number {
-  let fd: number;
-  try {
-    fd = openSync('/proc/thread-self/stat', 'r');
-  } catch {
-    return () => -1;
-  }
-  const buf = Buffer.alloc(1024);
-  return () => {
-    const stat = buf.toString('latin1', 0, readSync(fd, buf, 0, buf.length, 0));
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[36]);
-  };
 }

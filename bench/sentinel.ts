@@ -4,12 +4,9 @@
  * means that nothing ran on that CPU: the host had taken the virtual CPU away. It sends its list of such pauses
  * (on CLOCK_MONOTONIC, ms) when asked, and exits with its parent.
  */
-import { openSync, readSync } from 'node:fs';
+import { runDelayReader } from './thread-stats.js';
 
-const fd = openSync('/proc/thread-self/schedstat', 'r');
-const buf = Buffer.alloc(128);
-const runDelayMs = () =>
-  Number(buf.toString('latin1', 0, readSync(fd, buf, 0, buf.length, 0)).split(' ')[1]) / 1e6;
+const runDelayMs = runDelayReader();
 const monoMs = () => Number(process.hrtime.bigint()) / 1e6;
 
 /** Often enough for the pauses that matter (several ms); each tick costs the CPU's other work a context switch. */

@@ -1,7 +1,7 @@
 /** Small statistics for benchmark reports. */
-import { openSync, readSync } from 'node:fs';
 import { monitorEventLoopDelay, PerformanceObserver, performance } from 'node:perf_hooks';
-import { cpuReader, pausedMs, pausesByCpu, watchHostPauses } from './host-pauses.js';
+import { pausedMs, pausesByCpu, watchHostPauses } from './host-pauses.js';
+import { cpuReader, runDelayReader } from './thread-stats.js';
 
 /** performance.now() 0 on hrtime's clock, µs. */
 const HRTIME_ORIGIN_US = Number(process.hrtime.bigint() / 1000n) - performance.now() * 1000;
@@ -35,25 +35,6 @@ export interface Stalls {
   gcPauseMs: number;
   /** Most of one stall that the host's pauses of the CPU took, ms (host-pauses.ts). */
   hostPauseMs: number;
-}
-
-/**
- * How long the event-loop thread has waited for a core, ms (Linux; 0 elsewhere). The scheduler updates the
- * figure when the thread is switched in, so it is exact for waits. Its CPU time is not: on this kind of machine
- * both getrusage and schedstat's run time move in 4 ms ticks.
- */
-function runDelayReader(): () => number {
-  let fd: number;
-  try {
-    fd = openSync('/proc/thread-self/schedstat', 'r');
-  } catch {
-    return () => 0;
-  }
-  const buf = Buffer.alloc(128);
-  return () => {
-    const n = readSync(fd, buf, 0, buf.length, 0);
-    return Number(buf.toString('latin1', 0, n).split(' ')[1]) / 1e6;
-  };
 }
 
 /**
